@@ -1,0 +1,1 @@
+"""The municipal agency as SimPy processes: screening, investigation, decisions, measures, follow-up."""

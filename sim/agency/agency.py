@@ -1,0 +1,497 @@
+"""The municipal agency as SimPy processes: every report is screened, some open a case, and each open case is
+one process that runs investigation, decision, measure, follow-ups, escalation and closure.
+
+Time is in days. Randomness: each report carries a block of keyed uniforms addressed by (child, month,
+report number), and everything after the first decision of a case draws from uniforms addressed by
+(child, case number, step, purpose), so nothing here depends on the order in which SimPy happens to run
+processes, and a policy that changes one case leaves every other case's draws alone.
+
+The judgement scales (higher = more need) and thresholds are in :mod:`sim.agency.decisions`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from sim.agency import decisions as dec
+from sim.agency.caseworkers import CaseworkerPool
+from sim.config.schema import MEASURE_TYPES, SOURCES, WorldConfig
+from sim.eventlog import DAYS_PER_MONTH, EventLog
+from sim.rng import Streams
+from sim.world.reports import ReportBatch
+from sim.world.world import World
+
+# Layout of a report's block of intake uniforms.
+(
+    U_SCREEN_TIME,
+    U_SCREEN_NOISE,
+    U_ADVICE,
+    U_INV_DELAY,
+    U_INV_TIME,
+    U_DECISION,
+    U_PLACEMENT,
+    U_START,
+    U_INVOLVED,
+    U_ACUTE_TYPE,
+) = range(10)
+N_INTAKE = 10
+
+# Purposes of case-level keyed draws.
+P_FOLLOW_TIME, P_REVIEW, P_BREAKDOWN, P_NEW_TYPE, P_INVOLVED, P_START = range(1, 7)
+
+MEASURE_NAMES = (*MEASURE_TYPES,)
+
+
+class _Left(Exception):
+    """The child left the municipality or turned 18: the case ends."""
+
+
+@dataclass
+class Case:
+    """One open child-protection case."""
+
+    case_id: int
+    child: int
+    household: int
+    seq: int  # the child's case number (0 for its first case), part of every keyed draw's address
+    origin: str  # investigation, acute, preventive
+    report_id: int
+    caseworker: int | None = None
+    measure: int = dec.NONE
+    measure_start: float = math.nan
+    last_assessment: float = 0.0
+    investigating: bool = False
+    reviewable: bool = False
+    review_requested: bool = False
+    left: bool = False
+    waiting: bool = False
+    request: simpy.Event | None = None
+    process: simpy.Process | None = field(default=None, repr=False)
+
+
+class Agency:
+    """Screening, cases and the caseworker pool of one municipality."""
+
+    def __init__(self, env: simpy.Environment, world: World, cfg: WorldConfig, streams: Streams, log: EventLog) -> None:
+        self.env = env
+        self.world = world
+        self.cfg = cfg
+        self.ac = cfg.agency
+        self.log = log
+        cw = self.ac.caseworkers
+        self.pool = CaseworkerPool(env, max(1, round(cfg.children * cw.per_1000_children / 1000)), cw.max_caseload)
+        self.intake = streams.keyed("intake")
+        self.case_rng = streams.keyed("cases")
+        self.cases: dict[int, Case] = {}
+        self.next_case = 0
+        self.case_count = np.zeros(world.pop.n_children, dtype=np.int32)
+        self.open_investigations = 0
+        self.report_rows: list[tuple] = []
+
+    # ------------------------------------------------------------------ reports
+    def receive(self, month: int, batch: ReportBatch) -> None:
+        """Schedule the screening of every report of the month."""
+        if len(batch) == 0:
+            return
+        blocks = self.intake.uniforms(batch.child, month, batch.number, 0, N_INTAKE)
+        for i in range(len(batch)):
+            self.env.process(
+                self._report(
+                    month,
+                    int(batch.child[i]),
+                    float(batch.time[i]),
+                    int(batch.source[i]),
+                    int(batch.sibling_of[i]),
+                    blocks[i],
+                )
+            )
+
+    def _report(self, month: int, child: int, arrival: float, source: int, sibling_of: int, u: np.ndarray):
+        env, w, s = self.env, self.world, self.ac.screening
+        if arrival > env.now:
+            yield env.timeout(arrival - env.now)
+        hh = int(w.pop.child_household[child])
+        prior_child = int(w.prior_reports[child])
+        prior_household = int(w.household_reports[hh]) - prior_child
+        case = self.cases.get(child)
+        rid = w.register_report(child, month)
+        self.log.add(env.now, "report", child, hh, report=rid, kind=SOURCES[source], flag=sibling_of >= 0)
+
+        hours = dec.lognormal(s.median_hours, s.sigma, u[U_SCREEN_TIME])
+        yield env.timeout(hours / 24.0)
+        judgement = (
+            s.need_weight * -w.W[child]
+            + s.recorded_weight * w.pop.hh_recorded_risk[hh]
+            + s.history_weight * math.log1p(prior_child)
+            + s.noise_sd * dec.quantile(u[U_SCREEN_NOISE])
+        )
+        case = self.cases.get(child)
+        if case is not None:
+            triage = dec.OPEN_CASE
+            if judgement > case.last_assessment + s.escalation_margin:
+                self._notify(case, review=True)
+        else:
+            triage = dec.triage(judgement, s)
+        self.log.add(
+            env.now, "screening", child, hh, report=rid, kind=dec.TRIAGE[triage], value=hours, flag=hours <= 24.0
+        )
+        self.report_rows.append(
+            (
+                rid,
+                arrival,
+                child,
+                hh,
+                source,
+                sibling_of,
+                prior_child,
+                prior_household,
+                bool(w.ever_measure[child]),
+                case is not None,
+                hours,
+                triage,
+            )
+        )
+        if not w.present[child] or triage == dec.OPEN_CASE:
+            return
+        if triage == dec.ACUTE:
+            self._open(child, hh, "acute", rid, u)
+        elif triage == dec.INVESTIGATION:
+            self._open(child, hh, "investigation", rid, u)
+        elif triage == dec.ADVICE and u[U_ADVICE] < s.advice_to_preventive:
+            self._open(child, hh, "preventive", rid, u)
+
+    # ------------------------------------------------------------------ cases
+    def _open(self, child: int, hh: int, origin: str, rid: int, u: np.ndarray) -> None:
+        case = Case(self.next_case, child, hh, int(self.case_count[child]), origin, rid)
+        self.next_case += 1
+        self.case_count[child] += 1
+        self.cases[child] = case
+        self.log.add(self.env.now, "case_open", child, hh, report=rid, case=case.case_id, kind=origin)
+        case.process = self.env.process(self._case(case, u))
+
+    def _notify(self, case: Case, review: bool = False, leave: bool = False) -> None:
+        case.review_requested |= review
+        case.left |= leave
+        if case.waiting and case.process is not None and case.process.is_alive:
+            case.process.interrupt()
+
+    def on_leave(self, children: np.ndarray) -> None:
+        """Children who turned 18 or moved away: their cases end."""
+        for child in children.tolist():
+            case = self.cases.get(child)
+            if case is not None:
+                self._notify(case, leave=True)
+
+    def _sleep(self, case: Case, delay: float):
+        """Wait ``delay`` days; returns True early if a review was requested while the case is reviewable."""
+        end = self.env.now + delay
+        while True:
+            if case.left:
+                raise _Left
+            if case.review_requested and case.reviewable:
+                case.review_requested = False
+                return True
+            remaining = end - self.env.now
+            if remaining <= 1e-12:
+                return False
+            case.waiting = True
+            try:
+                yield self.env.timeout(remaining)
+            except simpy.Interrupt:
+                pass
+            finally:
+                case.waiting = False
+
+    def _caseworker(self, case: Case):
+        """Wait for a caseworker with room."""
+        req = self.pool.request(self._sibling_caseworker(case))
+        case.request = req
+        while not req.processed:
+            if case.left:
+                if req.triggered:
+                    self.pool.release(req.value)
+                else:
+                    self.pool.cancel(req)
+                raise _Left
+            case.waiting = True
+            try:
+                yield req
+            except simpy.Interrupt:
+                pass
+            finally:
+                case.waiting = False
+        case.request = None
+        case.caseworker = req.value
+
+    def _sibling_caseworker(self, case: Case) -> int | None:
+        pop = self.world.pop
+        first = int(pop.hh_first_child[case.household])
+        for sib in range(first, first + int(pop.hh_n_children[case.household])):
+            other = self.cases.get(sib)
+            if sib != case.child and other is not None and other.caseworker is not None:
+                return other.caseworker
+        return None
+
+    def _workload(self, case: Case) -> float:
+        cw = self.ac.caseworkers
+        if case.caseworker is None:
+            return 1.0
+        return self.pool.workload(case.caseworker, cw.nominal_caseload) ** cw.workload_elasticity
+
+    def _assess(self, child: int, noise_sd: float, u: float) -> float:
+        """Assessed need after an investigation or at a review: current state and long-run prospects,
+        with the hidden household part as far as the investigation reveals it."""
+        w, d = self.world, self.ac.decision
+        seen_level = (
+            w.pop.child_level[child] - (1.0 - self.ac.investigation.hidden_revealed) * (w.pop.child_hidden_level[child])
+        )
+        state = d.current_weight * w.W[child] + (1.0 - d.current_weight) * seen_level
+        return float(-state + noise_sd * dec.quantile(u))
+
+    def _involved(self, case: Case, u: float) -> bool:
+        cw = self.ac.caseworkers
+        p = min(max(cw.involvement, 1e-9), 1 - 1e-9)
+        load = self._workload(case) ** (1.0 / max(cw.workload_elasticity, 1e-9)) if case.caseworker else 1.0
+        z = math.log(p / (1 - p)) - cw.involvement_workload_slope * max(math.log2(load), 0.0)
+        return u < 1.0 / (1.0 + math.exp(-z))
+
+    def _age(self, child: int) -> float:
+        return (self.env.now / DAYS_PER_MONTH - self.world.pop.child_birth[child]) / 12.0
+
+    def _keyed(self, case: Case, step: int, purpose: int) -> float:
+        return self.case_rng.uniform(case.child, case.seq, step, purpose)
+
+    def _start_measure(self, case: Case, measure: int, kind: str | None = None) -> None:
+        case.measure = measure
+        case.measure_start = self.env.now
+        self.world.set_measure(case.child, measure)
+        self.log.add(
+            self.env.now,
+            "measure_start",
+            case.child,
+            case.household,
+            case=case.case_id,
+            caseworker=case.caseworker,
+            kind=MEASURE_NAMES[measure],
+            flag=kind == "acute",
+        )
+
+    def _end_measure(self, case: Case, reason: str) -> None:
+        if case.measure == dec.NONE:
+            return
+        days = self.env.now - case.measure_start
+        self.log.add(
+            self.env.now,
+            "measure_end",
+            case.child,
+            case.household,
+            case=case.case_id,
+            caseworker=case.caseworker,
+            kind=reason,
+            value=days,
+        )
+        case.measure = dec.NONE
+        self.world.set_measure(case.child, dec.NONE)
+
+    def _decide(self, case: Case, assessed: float, u_type: float, u_involved: float, *, investigated: bool) -> int:
+        """Log a decision and return the measure code decided (-1: none)."""
+        level = dec.level_for(assessed, self.ac.decision)
+        if case.origin == "preventive" and not investigated:
+            level = dec.LEVEL_PREVENTIVE  # without § 50 only a § 11 preventive measure is possible
+        measure = dec.measure_for_level(level, self._age(case.child), u_type, self.ac.decision)
+        if level == dec.LEVEL_PLACED and dec.level_of(case.measure) == dec.LEVEL_PLACED:
+            measure = case.measure  # an acute placement continues where it is
+        case.last_assessment = assessed
+        case.review_requested = False  # what a report during the investigation said is in this decision
+        self.log.add(
+            self.env.now,
+            "decision",
+            case.child,
+            case.household,
+            case=case.case_id,
+            caseworker=case.caseworker,
+            kind=MEASURE_NAMES[measure] if measure >= 0 else "none",
+            value=assessed,
+            flag=self._involved(case, u_involved),
+        )
+        return measure
+
+    def _case(self, case: Case, u: np.ndarray):
+        ac, env = self.ac, self.env
+        try:
+            if case.origin == "acute":
+                self._start_measure(
+                    case, dec.placement_type(self._age(case.child), u[U_ACUTE_TYPE], ac.decision), "acute"
+                )
+            yield from self._caseworker(case)
+            investigated = case.origin != "preventive"
+            if investigated:
+                inv = ac.investigation
+                if case.origin == "investigation":
+                    yield from self._sleep(case, dec.lognormal(inv.start_delay_days, 0.5, u[U_INV_DELAY]))
+                start = env.now
+                case.investigating = True
+                self.open_investigations += 1
+                self.log.add(
+                    env.now,
+                    "investigation_start",
+                    case.child,
+                    case.household,
+                    report=case.report_id,
+                    case=case.case_id,
+                    caseworker=case.caseworker,
+                    kind=case.origin,
+                )
+                months = dec.lognormal(inv.median_months, inv.sigma, u[U_INV_TIME]) * self._workload(case)
+                try:
+                    yield from self._sleep(case, months * DAYS_PER_MONTH)
+                finally:
+                    self.open_investigations -= 1
+                    case.investigating = False
+                    took = (env.now - start) / DAYS_PER_MONTH
+                    self.log.add(
+                        env.now,
+                        "investigation_end",
+                        case.child,
+                        case.household,
+                        report=case.report_id,
+                        case=case.case_id,
+                        caseworker=case.caseworker,
+                        kind="left" if case.left else "completed",
+                        value=took,
+                        flag=took <= inv.limit_months,
+                    )
+                assessed = self._assess(case.child, inv.decision_noise_sd, u[U_DECISION])
+            else:
+                assessed = self._assess(case.child, ac.screening.noise_sd, u[U_DECISION])
+            measure = self._decide(case, assessed, u[U_PLACEMENT], u[U_INVOLVED], investigated=investigated)
+            if measure != case.measure:
+                self._end_measure(case, "decision")
+                if measure == dec.NONE:
+                    raise _Closed
+                d = ac.decision
+                yield from self._sleep(case, dec.lognormal(d.start_delay_days, d.start_delay_sigma, u[U_START]))
+                self._start_measure(case, measure)
+            yield from self._follow(case)
+        except _Left:
+            self._close(case, "left")
+        except _Closed:
+            self._close(case, "closed")
+
+    def _follow(self, case: Case):
+        """Follow-ups, reviews after new reports, breakdowns, escalation and closure, until the case closes."""
+        f, d, env = self.ac.followup, self.ac.decision, self.env
+        step = 0
+        since_start = 0  # follow-ups since the current measure started
+        case.reviewable = True
+        while True:
+            step += 1
+            due_months = f.first_months if since_start == 0 else f.interval_months
+            wait = (
+                due_months
+                * DAYS_PER_MONTH
+                * self._workload(case)
+                * math.exp(f.lateness_sigma * dec.quantile(self._keyed(case, step, P_FOLLOW_TIME)))
+            )
+            breakdown_in = math.inf
+            if dec.level_of(case.measure) == dec.LEVEL_PLACED:
+                rate = f.breakdown_rate_per_year[min(int(self._age(case.child) // 6), 2)] / 365.25
+                if rate > 0:
+                    breakdown_in = -math.log1p(-self._keyed(case, step, P_BREAKDOWN)) / rate
+            reviewed = yield from self._sleep(case, min(wait, breakdown_in))
+            if not reviewed and breakdown_in < wait:
+                self.log.add(
+                    env.now,
+                    "breakdown",
+                    case.child,
+                    case.household,
+                    case=case.case_id,
+                    caseworker=case.caseworker,
+                    kind=MEASURE_NAMES[case.measure],
+                )
+                self._end_measure(case, "breakdown")
+                self._start_measure(
+                    case,
+                    dec.placement_type(self._age(case.child), self._keyed(case, step, P_NEW_TYPE), d, breakdown=True),
+                )
+                since_start = 0
+                continue
+            months = (env.now - case.measure_start) / DAYS_PER_MONTH
+            assessed = self._assess(case.child, f.review_noise_sd, self._keyed(case, step, P_REVIEW))
+            case.last_assessment = assessed
+            self.log.add(
+                env.now,
+                "followup",
+                case.child,
+                case.household,
+                case=case.case_id,
+                caseworker=case.caseworker,
+                kind="review" if reviewed else "scheduled",
+                value=months,
+                flag=months <= f.first_months + 1e-9 if since_start == 0 else None,
+            )
+            since_start += 1
+            level = dec.level_of(case.measure)
+            if assessed < f.close_threshold:
+                self._end_measure(case, "closed")
+                raise _Closed
+            new_level = level
+            if level < dec.LEVEL_PLACED and assessed >= dec.threshold_of(level + 1, d) + f.escalate_margin:
+                new_level = dec.level_for(assessed - f.escalate_margin, d)
+            elif level == dec.LEVEL_PLACED and assessed < f.step_down_threshold:
+                new_level = dec.LEVEL_HOME
+            if new_level != level:
+                measure = dec.measure_for_level(
+                    new_level, self._age(case.child), self._keyed(case, step, P_NEW_TYPE), d
+                )
+                self.log.add(
+                    env.now,
+                    "escalation" if new_level > level else "decision",
+                    case.child,
+                    case.household,
+                    case=case.case_id,
+                    caseworker=case.caseworker,
+                    kind=MEASURE_NAMES[measure],
+                    value=assessed,
+                    flag=self._involved(case, self._keyed(case, step, P_INVOLVED)),
+                )
+                self._end_measure(case, "escalation" if new_level > level else "step_down")
+                self._start_measure(case, measure)
+                since_start = 0
+
+    def _close(self, case: Case, reason: str) -> None:
+        self._end_measure(case, reason)
+        if case.caseworker is not None:
+            self.pool.release(case.caseworker)
+        self.log.add(
+            self.env.now,
+            "case_close",
+            case.child,
+            case.household,
+            case=case.case_id,
+            caseworker=case.caseworker,
+            kind=reason,
+        )
+        del self.cases[case.child]
+
+    # ------------------------------------------------------------------ monitoring
+    def snapshot(self) -> dict[str, float]:
+        """Agency state now (logged at every month start)."""
+        load = self.pool.load
+        return {
+            "open_cases": len(self.cases),
+            "cases_with_caseworker": int(load.sum()),
+            "caseworkers": self.pool.n,
+            "caseload_mean": float(load.mean()),
+            "caseload_max": int(load.max()),
+            "queue": len(self.pool.queue),
+            "open_investigations": self.open_investigations,
+        }
+
+
+class _Closed(Exception):
+    """The case closes normally."""

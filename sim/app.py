@@ -1,0 +1,37 @@
+"""The Hydra task: validate the composed config, write the run folder's metadata, run the experiment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config.load import CONF_DIR, to_config
+from sim.config.schema import register_configs
+from sim.runfolder import write_manifest, write_metadata
+
+register_configs()
+
+
+def resolved_yaml(dcfg: DictConfig) -> str:
+    """The run's config with every interpolation resolved and Hydra's own settings left out."""
+    plain = OmegaConf.masked_copy(dcfg, [k for k in dcfg if k != "hydra"])
+    return OmegaConf.to_yaml(plain, resolve=True)
+
+
+def run_in_folder(dcfg: DictConfig, out_dir: Path) -> list[Path]:
+    """Run the configured experiment in ``out_dir``; returns the files it wrote (manifest last)."""
+    from sim.experiments import EXPERIMENTS
+
+    cfg = to_config(dcfg)
+    files = write_metadata(out_dir, resolved_yaml(dcfg), cfg.seed)
+    files += EXPERIMENTS[cfg.experiment.name](cfg, out_dir)
+    files.append(write_manifest(out_dir, files))
+    return files
+
+
+@hydra.main(version_base=None, config_path=str(CONF_DIR), config_name="config")
+def hydra_main(dcfg: DictConfig) -> None:
+    run_in_folder(dcfg, Path(HydraConfig.get().runtime.output_dir))

@@ -1,0 +1,126 @@
+"""Field constructors that attach a range check and a one-line doc to every config value.
+
+The check travels in the dataclass field's metadata, so one walker (:mod:`sim.config.validate`) enforces
+every range and one generator (``docs/configuration.md``) documents every key, and neither can drift from
+the schema.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+#: name -> (predicate on a scalar, what is allowed, in words)
+CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "probability": (lambda v: 0.0 <= v <= 1.0, "a probability in [0, 1]"),
+    "share": (lambda v: 0.0 <= v <= 1.0, "a share in [0, 1]"),
+    "nonnegative": (lambda v: v >= 0, "a number >= 0"),
+    "positive": (lambda v: v > 0, "a number > 0"),
+    "count": (lambda v: isinstance(v, int) and v >= 0, "a whole number >= 0"),
+    "positive_count": (lambda v: isinstance(v, int) and v >= 1, "a whole number >= 1"),
+    "rate": (lambda v: v >= 0, "a rate >= 0"),
+    "duration": (lambda v: v >= 0, "a duration >= 0"),
+    "positive_duration": (lambda v: v > 0, "a duration > 0"),
+    "caseload": (lambda v: v > 0, "a caseload > 0"),
+    "correlation": (lambda v: -1.0 <= v <= 1.0, "a correlation in [-1, 1]"),
+    "persistence": (lambda v: 0.0 <= v < 1.0, "a persistence in [0, 1)"),
+    "any": (lambda v: True, "any number"),
+}
+
+
+def _field(default: Any, check: str, doc: str, *, each: bool = False, sums_to_one: bool = False) -> Any:
+    if check not in CHECKS:
+        raise ValueError(f"unknown check {check!r}")
+    meta = {"check": check, "doc": doc, "each": each, "sums_to_one": sums_to_one}
+    if isinstance(default, list | dict):
+        return dataclasses.field(default_factory=lambda d=default: type(d)(d), metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def probability(default: float, doc: str) -> Any:
+    return _field(default, "probability", doc)
+
+
+def share(default: float, doc: str) -> Any:
+    return _field(default, "share", doc)
+
+
+def nonnegative(default: float, doc: str) -> Any:
+    return _field(default, "nonnegative", doc)
+
+
+def positive(default: float, doc: str) -> Any:
+    return _field(default, "positive", doc)
+
+
+def count(default: int, doc: str) -> Any:
+    return _field(default, "count", doc)
+
+
+def positive_count(default: int, doc: str) -> Any:
+    return _field(default, "positive_count", doc)
+
+
+def rate(default: float, doc: str) -> Any:
+    return _field(default, "rate", doc)
+
+
+def duration(default: float, doc: str) -> Any:
+    return _field(default, "duration", doc)
+
+
+def positive_duration(default: float, doc: str) -> Any:
+    return _field(default, "positive_duration", doc)
+
+
+def caseload(default: float, doc: str) -> Any:
+    return _field(default, "caseload", doc)
+
+
+def correlation(default: float, doc: str) -> Any:
+    return _field(default, "correlation", doc)
+
+
+def persistence(default: float, doc: str) -> Any:
+    return _field(default, "persistence", doc)
+
+
+def number(default: float, doc: str) -> Any:
+    return _field(default, "any", doc)
+
+
+def shares(default: list[float], doc: str) -> Any:
+    """A list of shares that must each be in [0, 1] and sum to 1."""
+    return _field(default, "share", doc, each=True, sums_to_one=True)
+
+
+def rates(default: list[float], doc: str) -> Any:
+    """A list of non-negative rates."""
+    return _field(default, "rate", doc, each=True)
+
+
+def probabilities(default: list[float], doc: str) -> Any:
+    """A list of probabilities, each in [0, 1]."""
+    return _field(default, "probability", doc, each=True)
+
+
+def numbers(default: list[float], doc: str) -> Any:
+    """A list of unconstrained numbers (e.g. coefficients)."""
+    return _field(default, "any", doc, each=True)
+
+
+def text(default: str, doc: str) -> Any:
+    return dataclasses.field(default=default, metadata={"check": None, "doc": doc})
+
+
+def flag(default: bool, doc: str) -> Any:
+    return dataclasses.field(default=default, metadata={"check": None, "doc": doc})
+
+
+def choice(default: str, allowed: tuple[str, ...], doc: str) -> Any:
+    return dataclasses.field(default=default, metadata={"check": None, "choices": allowed, "doc": doc})
+
+
+def section(factory: Callable[[], Any], doc: str) -> Any:
+    return dataclasses.field(default_factory=factory, metadata={"check": None, "doc": doc})

@@ -1,0 +1,135 @@
+"""Compose, type-check and range-check a config, turning every failure into one short message.
+
+Used twice: by ``python -m sim`` as a pre-flight before Hydra runs any job (so a bad key or value fails at
+start with one line, never a traceback), and by tests and notebooks that want a validated :class:`Config`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config.schema import Config, register_configs
+from sim.config.validate import ConfigError, validate
+
+CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+_CONVERSION = re.compile(r"Value '(.*)' of type '\w+' could not be converted to (\w+)")
+_TYPE_WORDS = {"Integer": "a whole number", "Float": "a number", "Boolean": "true or false", "String": "text"}
+
+__all__ = ["CONF_DIR", "ConfigError", "compose_config", "friendly_message", "to_config", "validate_config"]
+
+
+def _allowed_keys(object_type: Any) -> list[str]:
+    if object_type is not None and dataclasses.is_dataclass(object_type):
+        return [f.name for f in dataclasses.fields(object_type)]
+    return []
+
+
+def _unknown_key_message(full_key: str, object_type: Any) -> str:
+    key = full_key.rsplit(".", 1)[-1]
+    parent = full_key.rsplit(".", 1)[0] if "." in full_key else "the top level"
+    allowed = _allowed_keys(object_type)
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"unknown config key '{full_key}'{hint}; allowed keys in {parent}: {', '.join(allowed)}"
+
+
+def friendly_message(exc: BaseException) -> str:
+    """One line that names the offending key or option and what is allowed."""
+    from hydra.errors import MissingConfigException, OverrideParseException
+    from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
+
+    if isinstance(exc, ConfigError):
+        return str(exc)
+    if isinstance(exc, MissingConfigException) and exc.missing_cfg_file and exc.options is not None:
+        group, _, option = exc.missing_cfg_file.rpartition("/")
+        return f"unknown option '{option}' for '{group}'; allowed: {', '.join(sorted(exc.options))}"
+    if isinstance(exc, OverrideParseException):
+        return str(exc).splitlines()[0] + " (write overrides as key=value, e.g. world=small or seed=7)"
+    chain, x = [], exc
+    while x is not None and x not in chain:
+        chain.append(x)
+        x = x.__cause__ or x.__context__
+    for x in chain:
+        full_key = getattr(x, "full_key", None)
+        if isinstance(x, ConfigAttributeError | ConfigKeyError) and full_key:
+            return _unknown_key_message(full_key, getattr(x, "object_type", None))
+        if isinstance(x, ValidationError) and full_key:
+            detail = str(x).splitlines()[0]
+            m = _CONVERSION.match(detail)
+            if m:
+                value, target = m.group(1), _TYPE_WORDS.get(m.group(2), m.group(2).lower())
+                return f"{full_key} = {value!r} is not allowed: must be {target}"
+            return f"{full_key}: {detail}"
+    lines = [ln for ln in str(exc).splitlines() if ln.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def _extra_keys(node: DictConfig, schema: Any, path: str = "") -> None:
+    """Keys added with ``+key=value`` that the schema does not know are errors, not silently dropped."""
+    defaults = schema()
+    names = {f.name for f in dataclasses.fields(schema)}
+    for key in node:
+        full = f"{path}.{key}" if path else str(key)
+        if key not in names:
+            raise ConfigError(_unknown_key_message(full, schema))
+        default = getattr(defaults, key)
+        if isinstance(node[key], DictConfig) and dataclasses.is_dataclass(default):
+            _extra_keys(node[key], type(default), full)
+
+
+def validate_config(cfg: Config) -> Config:
+    """Range checks on every field, then the few rules that relate fields to each other."""
+    validate(cfg)
+    s = cfg.world.agency.screening
+    if not s.advice_threshold <= s.investigation_threshold <= s.acute_threshold:
+        raise ConfigError(
+            "world.agency.screening thresholds are not allowed: need advice_threshold <= "
+            f"investigation_threshold <= acute_threshold (got {s.advice_threshold}, "
+            f"{s.investigation_threshold}, {s.acute_threshold})"
+        )
+    d = cfg.world.agency.decision
+    if not d.preventive_threshold <= d.home_based_threshold <= d.placement_threshold:
+        raise ConfigError(
+            "world.agency.decision thresholds are not allowed: need preventive_threshold <= "
+            f"home_based_threshold <= placement_threshold (got {d.preventive_threshold}, "
+            f"{d.home_based_threshold}, {d.placement_threshold})"
+        )
+    cw = cfg.world.agency.caseworkers
+    if cw.max_caseload < cw.nominal_caseload:
+        raise ConfigError(
+            f"world.agency.caseworkers.max_caseload = {cw.max_caseload} is not allowed: must be >= "
+            f"nominal_caseload ({cw.nominal_caseload})"
+        )
+    return cfg
+
+
+def to_config(cfg: DictConfig) -> Config:
+    """Typed, validated :class:`Config` from a composed DictConfig (raises :class:`ConfigError`)."""
+    plain = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]) if "hydra" in cfg else cfg
+    _extra_keys(plain, Config)
+    try:
+        obj = OmegaConf.to_object(plain)
+    except Exception as exc:  # omegaconf raises several types; all become one message
+        raise ConfigError(friendly_message(exc)) from exc
+    return validate_config(obj)
+
+
+def compose_config(overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """Compose ``conf/config.yaml`` with Hydra overrides and validate it, as ``python -m sim`` would."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    register_configs()
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base=None):
+            cfg = compose(config_name="config", overrides=list(overrides))
+    except Exception as exc:
+        raise ConfigError(friendly_message(exc)) from exc
+    return to_config(cfg)

@@ -1,0 +1,322 @@
+"""Typed configuration: the dataclass schema of every config group, registered in Hydra's ConfigStore.
+
+Defaults are the *default world*, a typical Danish municipality. Where a default comes from a published
+figure, the doc names the ``calibration.md`` target it serves; everything else is an assumption documented in
+``docs/assumptions.md``. Age bands are always 0-5, 6-11 and 12-17 years.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sim.config.fields import (
+    caseload,
+    choice,
+    correlation,
+    count,
+    duration,
+    flag,
+    nonnegative,
+    number,
+    persistence,
+    positive,
+    positive_count,
+    positive_duration,
+    probability,
+    rate,
+    rates,
+    section,
+    share,
+    shares,
+    text,
+)
+
+AGE_BANDS: tuple[str, ...] = ("0-5", "6-11", "12-17")
+SOURCES: tuple[str, ...] = ("school", "daycare", "health", "hospital", "police", "family", "anonymous", "other")
+PLACEMENT_TYPES: tuple[str, ...] = ("network_foster", "foster_family", "institution", "opholdssted", "other_placement")
+MEASURE_TYPES: tuple[str, ...] = ("preventive", "home_based", *PLACEMENT_TYPES)
+
+
+@dataclass
+class HouseholdFeaturesConfig:
+    """What a municipality's records hold about a household, and the hidden part only an investigation finds."""
+
+    education_shares: list[float] = shares(
+        [0.18, 0.42, 0.40], "parents' highest education: basic, vocational, higher (assumption, DST-like)"
+    )
+    unemployed_share: float = share(0.12, "households where no parent is in work (assumption)")
+    psychiatric_share: float = share(0.09, "households where a parent had psychiatric contact (assumption)")
+    single_parent_share: float = share(0.20, "single-parent households among households with children")
+    loading: float = correlation(
+        0.65, "correlation of each recorded feature's latent propensity with household disadvantage"
+    )
+    hidden_correlation: float = correlation(
+        0.45, "correlation of the hidden adversity (abuse, violence, neglect) with household disadvantage"
+    )
+
+
+@dataclass
+class PopulationConfig:
+    """Households and children: births, ageing, turning 18, moving in and out."""
+
+    family_size_shares: list[float] = shares(
+        [0.22, 0.44, 0.22, 0.12],
+        "completed families with 1, 2, 3, 4 children; chosen so that households with 1/2/3/4+ children 0-17 "
+        "are ≈40/40/15/5% at any time (calibration.md, population assumption)",
+    )
+    birth_spacing_years: float = positive_duration(3.0, "mean years between siblings' births (1 + gamma)")
+    move_rate_per_year: float = rate(
+        0.03, "yearly probability that a household moves out (in-movers mirror out-movers) (assumption)"
+    )
+    features: HouseholdFeaturesConfig = section(HouseholdFeaturesConfig, "recorded and hidden household features")
+
+
+@dataclass
+class WellbeingConfig:
+    """Each child's latent wellbeing W: a monthly AR(1) around a child-specific level, scale N(0, 1)."""
+
+    persistence: float = persistence(0.97, "monthly AR(1) coefficient; half-life ≈ 2 years (calibration.md assumption)")
+    level_share: float = share(0.5, "share of W's variance that is the child's long-run level (not shocks)")
+    household_level_share: float = share(
+        0.3, "share of the level's variance common to the household (with shocks: household ICC ≈ 0.3)"
+    )
+    visible_share: float = share(
+        0.5, "share of the household level explained by recorded features (the rest is hidden adversity)"
+    )
+    household_shock_share: float = share(0.3, "share of monthly shock variance shared by siblings")
+    faring_badly_quantile: float = probability(
+        0.10, "W below this quantile of N(0,1) is 'faring badly' (heavy_problems_0_6 ≈ 10%, seed 004)"
+    )
+
+
+@dataclass
+class InstitutionsConfig:
+    """Daycare institutions (ages 0-5) and schools (6-16), grouped in districts with segregated intakes."""
+
+    daycare_size: int = positive_count(60, "children per daycare institution (assumption)")
+    school_size: int = positive_count(450, "pupils aged 6-16 per school (assumption)")
+    segregation: float = correlation(
+        0.5, "correlation between household disadvantage and the district it lives in (burdened intakes)"
+    )
+    reporting_propensity_sd: float = nonnegative(
+        0.35, "SD of log reporting propensity between institutions (Copenhagen daycare 1 in 17 vs 1 in 6)"
+    )
+    daycare_reporting: float = positive(1.0, "multiplier on all daycare reports (Copenhagen ≈ 0.35, BUPL-2012)")
+
+
+@dataclass
+class ReportRatesConfig:
+    """Reports per 1,000 children a year by source, for ages 0-5, 6-11, 12-17, at average need."""
+
+    school: list[float] = rates([0.0, 38.0, 38.0], "schools and youth education")
+    daycare: list[float] = rates([20.0, 1.0, 0.0], "daycare, dagpleje, SFO and clubs")
+    health: list[float] = rates([12.0, 8.0, 15.0], "GPs, health visitors, psychiatry, dentists")
+    hospital: list[float] = rates([9.0, 6.0, 12.0], "hospitals")
+    police: list[float] = rates([7.0, 9.0, 26.0], "police and courts")
+    family: list[float] = rates([8.0, 9.0, 13.0], "the family and the child itself")
+    anonymous: list[float] = rates([5.0, 7.5, 9.0], "anonymous reports")
+    other: list[float] = rates([8.0, 20.0, 38.0], "citizens, other departments, NGOs")
+
+
+@dataclass
+class ReportsConfig:
+    """Reports of concern: a non-homogeneous Poisson process per child and source."""
+
+    rates_per_1000: ReportRatesConfig = section(ReportRatesConfig, "base rates by source and age band")
+    rate_multiplier: float = nonnegative(0.85, "scales every base rate (a municipality that reports more or less)")
+    need_sensitivity: float = nonnegative(
+        2.2, "log-intensity per SD of need (-W); normalised so the population mean rate equals the base rate"
+    )
+    repeat_boost: float = positive(2.0, "intensity multiplier after a report (calibration.md: × 1.5; tuned)")
+    repeat_boost_months: int = count(3, "months the repeat boost lasts (calibration.md: 3)")
+    sibling_coreport: float = probability(
+        0.2, "probability that a report covers every child of the household (calibration.md: 20%)"
+    )
+
+
+@dataclass
+class ScreeningConfig:
+    """Screening of every report: the law requires an assessment within 24 hours."""
+
+    median_hours: float = positive_duration(4.0, "median hours from report to screening (calibration.md)")
+    sigma: float = nonnegative(1.3, "lognormal sigma of screening time; 1.3 gives ≈ 92% within 24 h (BSB 87-92%)")
+    need_weight: float = nonnegative(1.0, "weight of the child's true need (-W) in the screener's judgement")
+    recorded_weight: float = nonnegative(0.4, "weight of the recorded household risk in the judgement")
+    history_weight: float = nonnegative(0.3, "weight of log(1 + earlier reports on the child) in the judgement")
+    noise_sd: float = nonnegative(1.0, "SD of the screener's own noise (unaided screening is noisy: AFST)")
+    advice_threshold: float = number(1.4, "judgement above which the family gets advice (rådgivning)")
+    investigation_threshold: float = number(2.3, "judgement above which a § 50 investigation starts")
+    acute_threshold: float = number(4.4, "judgement above which the child is placed at once (acute)")
+    advice_to_preventive: float = probability(
+        0.22, "probability that advice leads to a § 11 preventive measure without investigation"
+    )
+    escalation_margin: float = nonnegative(
+        0.8, "a report on a child with an open case triggers a review if its judgement exceeds the case's last by this"
+    )
+
+
+@dataclass
+class InvestigationConfig:
+    """The § 50 child investigation (legal limit: 4 months)."""
+
+    start_delay_days: float = duration(14.0, "median days from screening to investigation start (assumption)")
+    median_months: float = positive_duration(3.8, "median duration at nominal caseload (calibration.md)")
+    sigma: float = nonnegative(0.45, "lognormal sigma of the duration; 0.45 gives ≈ 55% within 4 months")
+    limit_months: float = positive_duration(4.0, "legal limit for finishing a § 50 investigation")
+    decision_noise_sd: float = nonnegative(0.5, "SD of the caseworker's error after a full investigation")
+    hidden_revealed: float = share(1.0, "share of the hidden adversity an investigation reveals")
+
+
+@dataclass
+class DecisionConfig:
+    """Which measure a case gets: thresholds on the assessed need after investigation or review."""
+
+    current_weight: float = share(
+        0.5, "weight of the child's current wellbeing against its long-run prospects in an assessment"
+    )
+    preventive_threshold: float = number(0.9, "assessed need above which a § 11 preventive measure is chosen")
+    home_based_threshold: float = number(1.5, "assessed need above which a § 52 home-based measure is chosen")
+    placement_threshold: float = number(2.2, "assessed need above which the child is placed")
+    placement_type_0_5: list[float] = shares(
+        [0.17, 0.71, 0.09, 0.03, 0.0],
+        "placement type at ages 0-5: network, foster family, institution, "
+        "opholdssted, other (own room, boarding school)",
+    )
+    placement_type_6_11: list[float] = shares([0.10, 0.60, 0.15, 0.12, 0.03], "placement type at ages 6-11")
+    placement_type_12_17: list[float] = shares([0.05, 0.30, 0.24, 0.25, 0.16], "placement type at ages 12-17")
+    start_delay_days: float = duration(28.0, "median days from decision to measure start (assumption)")
+    start_delay_sigma: float = nonnegative(0.6, "lognormal sigma of the start delay")
+
+
+@dataclass
+class FollowUpConfig:
+    """Follow-up of measures, escalation and closure."""
+
+    first_months: float = positive_duration(3.0, "first follow-up is due this many months after a measure starts")
+    interval_months: float = positive_duration(6.0, "later follow-ups every this many months (the law: 6)")
+    lateness_sigma: float = nonnegative(0.5, "lognormal sigma of follow-up timing around the due date")
+    review_noise_sd: float = nonnegative(0.5, "SD of the caseworker's error at a follow-up review")
+    close_threshold: float = number(0.8, "assessed need below which a measure closes")
+    step_down_threshold: float = number(0.5, "assessed need below which a placed child returns home")
+    escalate_margin: float = nonnegative(0.6, "escalate when assessed need exceeds the next level by this")
+    breakdown_rate_per_year: list[float] = rates(
+        [0.015, 0.025, 0.085], "placement breakdowns a year by age band (SOC-break: 3.5-6.5%, 64% at 13-17)"
+    )
+
+
+@dataclass
+class CaseworkersConfig:
+    """The caseworker pool: each caseworker holds cases up to a maximum; beyond that cases queue."""
+
+    per_1000_children: float = positive(1.3, "full-time caseworkers per 1,000 children 0-17 (open cases ÷ 32)")
+    max_caseload: int = positive_count(45, "cases a caseworker can hold; new cases queue beyond this")
+    nominal_caseload: float = caseload(32.0, "reference caseload for workload effects (DS: 33 in 2019)")
+    workload_elasticity: float = nonnegative(
+        0.5, "durations and follow-up lateness scale with (caseload / nominal) to this power (assumption)"
+    )
+    involvement: float = probability(
+        0.67, "probability a child is sufficiently involved at nominal caseload (2011: 1 in 3 was not)"
+    )
+    involvement_workload_slope: float = nonnegative(
+        0.5, "logit change in involvement per doubling of caseload above nominal"
+    )
+    conversation: float = probability(0.6, "probability of a child conversation before a decision (BSB 56-65%)")
+
+
+@dataclass
+class AgencyConfig:
+    """The municipal agency: screening, investigation, decisions, follow-up, caseworkers."""
+
+    caseworkers: CaseworkersConfig = section(CaseworkersConfig, "the caseworker pool")
+    screening: ScreeningConfig = section(ScreeningConfig, "screening and triage of reports")
+    investigation: InvestigationConfig = section(InvestigationConfig, "§ 50 investigations")
+    decision: DecisionConfig = section(DecisionConfig, "decisions on measures")
+    followup: FollowUpConfig = section(FollowUpConfig, "follow-up, escalation, closure, breakdowns")
+
+
+@dataclass
+class MeasureEffectsConfig:
+    """Effect of a running measure on wellbeing, in SD of W gained per year (calibration.md assumptions)."""
+
+    preventive: float = number(0.05, "§ 11 preventive measure")
+    home_based: float = number(0.10, "§ 52 home-based measure")
+    network_foster: float = number(0.15, "placement in network foster care")
+    foster_family: float = number(0.15, "placement in a foster family")
+    institution: float = number(0.10, "placement in a residential institution")
+    opholdssted: float = number(0.10, "placement at an opholdssted")
+    other_placement: float = number(0.10, "own room, boarding school (assumption)")
+    multiplier: float = nonnegative(1.0, "scales every effect (sweep 0-2)")
+
+
+@dataclass
+class OutcomesConfig:
+    """Outcomes that do not feed back into the world: absence, 9th-grade exam, youth crime."""
+
+    absence_share: float = share(0.055, "share of lessons missed by a child of average need (SBST: 5.5%)")
+    absence_need_slope: float = nonnegative(0.45, "logit change in absence per SD of need")
+    absence_child_sd: float = nonnegative(0.45, "SD of a child's persistent logit absence")
+    absence_placed_shift: float = number(-0.5, "logit change in absence while placed (placement stabilises school)")
+    exam_taken: float = probability(0.95, "probability of taking the 9th-grade exams at average wellbeing")
+    exam_taken_slope: float = nonnegative(1.1, "logit change per SD of mean wellbeing at 12-16")
+    exam_grade_mean: float = number(8.2, "mean grade at average wellbeing (SBST: others 8)")
+    exam_grade_slope: float = nonnegative(1.0, "grade points per SD of mean wellbeing at 12-16")
+    exam_grade_sd: float = nonnegative(1.8, "SD of the grade around its expectation")
+    exam_household_slope: float = nonnegative(0.6, "grade points lost per SD of household disadvantage")
+    crime_rate_per_year: list[float] = rates(
+        [0.002, 0.006, 0.012], "charges a year at ages 10-11, 12-14, 15-17 at average need (DKR ≈ 1% of 10-17)"
+    )
+    crime_need_sensitivity: float = nonnegative(0.9, "log-hazard of a charge per SD of need")
+
+
+@dataclass
+class WorldConfig:
+    """A synthetic municipality. Presets in ``conf/world/`` change its size and a few local features."""
+
+    name: str = text("default", "name of the preset")
+    children: int = positive_count(12000, "children 0-17 living in the municipality at the start")
+    years: int = positive_count(10, "simulated years after burn-in (the observation period)")
+    burn_in_years: int = count(5, "years simulated before the observation period so stocks settle")
+    start_year: int = positive_count(2020, "calendar year the observation period starts")
+    population: PopulationConfig = section(PopulationConfig, "households, children, demography")
+    wellbeing: WellbeingConfig = section(WellbeingConfig, "latent wellbeing process")
+    institutions: InstitutionsConfig = section(InstitutionsConfig, "daycare institutions and schools")
+    reports: ReportsConfig = section(ReportsConfig, "reports of concern")
+    agency: AgencyConfig = section(AgencyConfig, "the municipal agency")
+    measures: MeasureEffectsConfig = section(MeasureEffectsConfig, "effects of measures on wellbeing")
+    outcomes: OutcomesConfig = section(OutcomesConfig, "absence, exams, crime")
+
+
+@dataclass
+class OutputConfig:
+    """What a run writes. Large tables are written in chunks of one simulated year."""
+
+    events: bool = flag(True, "write the event log (events.parquet)")
+    panel: bool = flag(True, "write the child-year panel (panel.parquet)")
+    reports: bool = flag(True, "write the report table (reports.parquet)")
+    population: bool = flag(True, "write children, households and institutions tables")
+    compression: str = choice("zstd", ("zstd", "snappy", "gzip", "none"), "Parquet compression codec")
+
+
+@dataclass
+class ExperimentConfig:
+    """Which job ``python -m sim`` runs."""
+
+    name: str = choice("simulate", ("simulate",), "the job: simulate one world and write its tables")
+
+
+@dataclass
+class Config:
+    """The root config: ``python -m sim world=herning seed=7``."""
+
+    seed: int = count(20261124, "root seed; every random stream is spawned from it")
+    world: WorldConfig = field(default_factory=WorldConfig, metadata={"doc": "the simulated municipality"})
+    output: OutputConfig = field(default_factory=OutputConfig, metadata={"doc": "what the run writes"})
+    experiment: ExperimentConfig = field(default_factory=ExperimentConfig, metadata={"doc": "the job"})
+
+
+def register_configs() -> None:
+    """Register the root schema in Hydra's ConfigStore (``conf/config.yaml`` lists it first)."""
+    from hydra.core.config_store import ConfigStore
+
+    cs = ConfigStore.instance()
+    cs.store(name="schema", node=Config)

@@ -1,0 +1,195 @@
+"""The tidy event log: one flat record per event, written to Parquet one simulated year at a time.
+
+Every event has the same columns (documented in ``docs/data-dictionary.md``); what varies by event type is
+what ``kind``, ``value`` and ``flag`` mean. Events are appended as tuples (cheap in the hot path) and turned
+into Arrow columns only when a chunk is flushed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+#: Every event type, in the order of a case's life. The dictionary of the ``event`` column uses this order.
+EVENT_TYPES: tuple[str, ...] = (
+    "birth",
+    "move_in",
+    "move_out",
+    "turn_18",
+    "report",
+    "screening",
+    "case_open",
+    "investigation_start",
+    "investigation_end",
+    "decision",
+    "measure_start",
+    "measure_end",
+    "followup",
+    "escalation",
+    "breakdown",
+    "case_close",
+    "outcome",
+)
+
+_EVENT_CODE = {e: i for i, e in enumerate(EVENT_TYPES)}
+_EVENT_DICTIONARY = pa.array(EVENT_TYPES, pa.string())
+
+DAYS_PER_MONTH = 365.25 / 12.0
+
+SCHEMA = pa.schema(
+    [
+        ("time", pa.float64()),
+        ("month", pa.int32()),
+        ("year", pa.int16()),
+        ("event", pa.dictionary(pa.int8(), pa.string())),
+        ("child_id", pa.int64()),
+        ("household_id", pa.int64()),
+        ("report_id", pa.int64()),
+        ("case_id", pa.int64()),
+        ("caseworker_id", pa.int32()),
+        ("kind", pa.string()),
+        ("value", pa.float64()),
+        ("flag", pa.bool_()),
+    ]
+)
+
+
+class ParquetSink:
+    """Write a table in chunks to ``<path>.partial`` and rename it to ``path`` only when closed cleanly,
+    so a run that dies never leaves a file that looks whole."""
+
+    def __init__(self, path: Path | None, schema: pa.Schema, compression: str = "zstd") -> None:
+        self.path = Path(path) if path is not None else None
+        self.schema = schema
+        self.compression = None if compression == "none" else compression
+        self._writer: pq.ParquetWriter | None = None
+        self.rows = 0
+
+    @property
+    def partial(self) -> Path:
+        assert self.path is not None
+        return self.path.with_name(self.path.name + ".partial")
+
+    def write(self, table: pa.Table) -> None:
+        self.rows += table.num_rows
+        if self.path is None or table.num_rows == 0:
+            return
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.partial, self.schema, compression=self.compression)
+        self._writer.write_table(table.cast(self.schema))
+
+    def close(self) -> Path | None:
+        if self.path is None:
+            return None
+        if self._writer is None:  # no rows at all: still write a valid, empty table
+            pq.write_table(self.schema.empty_table(), self.partial, compression=self.compression)
+        else:
+            self._writer.close()
+        os.replace(self.partial, self.path)
+        return self.path
+
+
+class EventLog:
+    """Buffered event records for the current simulated year, flushed to a :class:`ParquetSink`."""
+
+    def __init__(self, sink: ParquetSink, first_year: int, keep: bool = False) -> None:
+        self.sink = sink
+        self.first_year = first_year  # calendar year of month 0 (the start of burn-in)
+        self.keep = keep
+        self._rows: list[tuple] = []
+        self.kept: list[pa.Table] = []
+        self.counts: dict[str, int] = dict.fromkeys(EVENT_TYPES, 0)
+
+    def add(
+        self,
+        time: float,
+        event: str,
+        child: int,
+        household: int,
+        report: int | None = None,
+        case: int | None = None,
+        caseworker: int | None = None,
+        kind: str | None = None,
+        value: float | None = None,
+        flag: bool | None = None,
+    ) -> None:
+        """Append one event; ``time`` in days since the start of burn-in."""
+        self._rows.append((time, event, child, household, report, case, caseworker, kind, value, flag))
+
+    def add_many(
+        self,
+        time: float,
+        event: str,
+        child: np.ndarray,
+        household: np.ndarray,
+        kind: Sequence | None = None,
+        value: np.ndarray | None = None,
+        flag: np.ndarray | None = None,
+        report: np.ndarray | None = None,
+    ) -> None:
+        """Append one event per element of ``child`` (all at the same ``time``)."""
+        n = len(child)
+        if n == 0:
+            return
+        kinds = kind if kind is not None else [None] * n
+        values = value.tolist() if value is not None else [None] * n
+        flags = flag.tolist() if flag is not None else [None] * n
+        reports = report.tolist() if report is not None else [None] * n
+        self._rows.extend(
+            (time, event, c, h, r, None, None, k, v, f)
+            for c, h, k, v, f, r in zip(child.tolist(), household.tolist(), kinds, values, flags, reports, strict=True)
+        )
+
+    def flush(self) -> None:
+        """Write buffered events, sorted stably by time, as one row group."""
+        if not self._rows:
+            return
+        cols = list(zip(*self._rows, strict=True))
+        self._rows = []
+        time = np.asarray(cols[0], dtype=np.float64)
+        order = np.argsort(time, kind="stable")
+        time = time[order]
+        month = np.floor(time / DAYS_PER_MONTH + 1e-9).astype(np.int32)
+
+        def take(i: int) -> list:
+            c = cols[i]
+            return [c[j] for j in order]
+
+        events = take(1)
+        codes = np.fromiter((_EVENT_CODE[e] for e in events), dtype=np.int8, count=len(events))
+        for code, n in enumerate(np.bincount(codes, minlength=len(EVENT_TYPES))):
+            self.counts[EVENT_TYPES[code]] += int(n)
+        table = pa.table(
+            {
+                "time": time,
+                "month": month,
+                "year": (self.first_year + month // 12).astype(np.int16),
+                "event": pa.DictionaryArray.from_arrays(pa.array(codes, pa.int8()), _EVENT_DICTIONARY),
+                "child_id": pa.array(take(2), pa.int64()),
+                "household_id": pa.array(take(3), pa.int64()),
+                "report_id": pa.array(take(4), pa.int64()),
+                "case_id": pa.array(take(5), pa.int64()),
+                "caseworker_id": pa.array(take(6), pa.int32()),
+                "kind": pa.array(take(7), pa.string()),
+                "value": pa.array(take(8), pa.float64()),
+                "flag": pa.array(take(9), pa.bool_()),
+            },
+            schema=SCHEMA,
+        )
+        if self.keep:
+            self.kept.append(table)
+        self.sink.write(table)
+
+    def close(self) -> None:
+        self.flush()
+        self.sink.close()
+
+    def table(self) -> pa.Table:
+        """Everything logged so far (needs ``keep=True``)."""
+        self.flush()
+        return pa.concat_tables(self.kept) if self.kept else SCHEMA.empty_table()

@@ -1,0 +1,14 @@
+"""Named jobs of ``python -m sim``: ``experiment=<name>`` runs ``EXPERIMENTS[name](cfg, out_dir)``, which
+writes its results into the run folder and returns the paths it wrote."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sim.config.schema import Config
+from sim.experiments import simulate
+
+EXPERIMENTS: dict[str, Callable[[Config, Path], list[Path]]] = {
+    "simulate": simulate.run,
+}

@@ -1,0 +1,215 @@
+"""Run one simulated municipality: the clock advances the vectorised world a month at a time and hands the
+month's reports to the agency's SimPy processes.
+
+>>> from sim.config import compose_config
+>>> result = simulate(compose_config(["world=small", "world.years=1", "world.burn_in_years=0"]))
+>>> int(result.reports.shape[0]) > 0
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import simpy
+
+from sim.agency.agency import Agency
+from sim.agency.decisions import TRIAGE
+from sim.config.schema import SOURCES, Config
+from sim.eventlog import DAYS_PER_MONTH, SCHEMA, EventLog, ParquetSink
+from sim.rng import Streams
+from sim.runfolder import write_table
+from sim.world.panel import SCHEMA as PANEL_SCHEMA
+from sim.world.world import World, population_tables
+
+DAYS_PER_YEAR = 365.25
+
+
+@dataclass
+class SimulationResult:
+    """What a run produced. Tables held in memory are small; the event log and panel are in memory only
+    when ``keep=True`` (tests, notebooks), otherwise on disk in ``out_dir``."""
+
+    reports: pd.DataFrame
+    agency_monthly: pd.DataFrame
+    event_counts: dict[str, int]
+    first_year: int
+    start_year: int
+    months: int
+    out_dir: Path | None = None
+    events: pd.DataFrame | None = None
+    panel: pd.DataFrame | None = None
+    population: dict[str, pd.DataFrame] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+class _MemorySink(ParquetSink):
+    """A sink that also keeps what it writes (for ``keep=True``)."""
+
+    def __init__(self, path: Path | None, schema: pa.Schema, compression: str) -> None:
+        super().__init__(path, schema, compression)
+        self.tables: list[pa.Table] = []
+
+    def write(self, table: pa.Table) -> None:
+        self.tables.append(table)
+        super().write(table)
+
+    def frame(self) -> pd.DataFrame:
+        return pa.concat_tables(self.tables).to_pandas() if self.tables else self.schema.empty_table().to_pandas()
+
+
+def _clock(env: simpy.Environment, world: World, agency: Agency, log: EventLog, monthly: list[dict]):
+    for month in range(world.months):
+        if month % 12 == 0:
+            log.flush()  # one row group per simulated year keeps memory flat
+        batch, left = world.step(month)
+        agency.on_leave(left)
+        agency.receive(month, batch)
+        monthly.append(
+            {"month": month, "year": world.year(month), "time": env.now, **world.snapshot(), **agency.snapshot()}
+        )
+        yield env.timeout(DAYS_PER_MONTH)
+
+
+def simulate(cfg: Config, out_dir: Path | None = None, *, keep: bool | None = None) -> SimulationResult:
+    """Simulate ``cfg.world`` with seed ``cfg.seed``.
+
+    With ``out_dir`` the event log, panel and population tables are written there as Parquet (each file
+    appears only when complete). ``keep`` (default: when there is no ``out_dir``) also returns them as
+    DataFrames.
+    """
+    keep = out_dir is None if keep is None else keep
+    out = cfg.output
+
+    def path(name: str, on: bool) -> Path | None:
+        return Path(out_dir) / name if (out_dir is not None and on) else None
+
+    streams = Streams(cfg.seed)
+    event_sink = _MemorySink(path("events.parquet", out.events), SCHEMA, out.compression)
+    panel_sink = _MemorySink(path("panel.parquet", out.panel), PANEL_SCHEMA, out.compression)
+    first_year = cfg.world.start_year - cfg.world.burn_in_years
+    log = EventLog(event_sink, first_year)
+    world = World(cfg.world, streams, log, panel_sink)
+    env = simpy.Environment()
+    agency = Agency(env, world, cfg.world, streams, log)
+    monthly: list[dict] = []
+    env.process(_clock(env, world, agency, log, monthly))
+    env.run(until=world.months * DAYS_PER_MONTH)
+    world.finish()
+    log.close()
+    panel_sink.close()
+
+    reports = report_table(world, agency)
+    agency_monthly = pd.DataFrame(monthly)
+    result = SimulationResult(
+        reports=reports,
+        agency_monthly=agency_monthly,
+        event_counts=dict(log.counts),
+        first_year=first_year,
+        start_year=cfg.world.start_year,
+        months=world.months,
+        out_dir=Path(out_dir) if out_dir is not None else None,
+    )
+    tables = population_tables(world) if (out.population or keep) else {}
+    if out_dir is not None:
+        for name, p in (("events", event_sink.path), ("panel", panel_sink.path)):
+            if p is not None:
+                result.files[name] = p
+        files = {"agency_monthly": pa.Table.from_pandas(agency_monthly, preserve_index=False)}
+        if out.reports:
+            files["reports"] = pa.Table.from_pandas(reports, preserve_index=False)
+        if out.population:
+            files.update(tables)
+        for name, table in files.items():
+            result.files[name] = write_table(Path(out_dir) / f"{name}.parquet", table, out.compression)
+    if keep:
+        result.events = event_sink.frame()
+        result.panel = panel_sink.frame()
+        result.population = {k: v.to_pandas() for k, v in tables.items()}
+    return result
+
+
+def report_table(world: World, agency: Agency) -> pd.DataFrame:
+    """One row per report: what the caseworker had at intake, what screening decided, and the outcomes."""
+    ro = world.report_outcomes
+    n = ro.n
+    cols = [
+        "report_id",
+        "time",
+        "child_id",
+        "household_id",
+        "source",
+        "sibling_of",
+        "prior_reports_child",
+        "prior_reports_household",
+        "prior_measure",
+        "open_case",
+        "screening_hours",
+        "triage",
+    ]
+    rows = sorted(agency.report_rows)
+    df = pd.DataFrame(rows, columns=cols) if rows else pd.DataFrame(columns=cols)
+    df = df.set_index("report_id").reindex(np.arange(n))
+    pop, inst = world.pop, world.inst
+    child = ro.child[:n]
+    hh = pop.child_household[child]
+    out = pd.DataFrame(
+        {
+            "report_id": np.arange(n, dtype=np.int64),
+            "time": df["time"].to_numpy(dtype=np.float64),
+            "month": ro.month[:n].astype(np.int32),
+            "year": (world.first_year + ro.month[:n] // 12).astype(np.int16),
+            "child_id": child.astype(np.int64),
+            "household_id": hh.astype(np.int64),
+            "source": pd.Categorical.from_codes(df["source"].fillna(-1).astype(int), categories=list(SOURCES)),
+            "sibling_report": df["sibling_of"].fillna(-1).to_numpy() >= 0,
+        }
+    )
+    out["age"] = ((out["time"] / DAYS_PER_MONTH - pop.child_birth[child]) / 12.0).astype(np.float32)
+    out["sex"] = np.where(pop.child_sex[child] == 1, "boy", "girl")
+    out["prior_reports_child"] = df["prior_reports_child"].fillna(0).astype(np.int32).to_numpy()
+    out["prior_reports_household"] = df["prior_reports_household"].fillna(0).astype(np.int32).to_numpy()
+    out["prior_measure"] = df["prior_measure"].fillna(False).astype(bool).to_numpy()
+    out["open_case"] = df["open_case"].fillna(False).astype(bool).to_numpy()
+    out["parent_education"] = np.array(["basic", "vocational", "higher"], dtype=object)[pop.hh_education[hh]]
+    out["parent_unemployed"] = pop.hh_unemployed[hh]
+    out["parent_psychiatric"] = pop.hh_psychiatric[hh]
+    out["single_parent"] = pop.hh_single_parent[hh]
+    out["daycare_id"] = inst.child_daycare[child]
+    out["school_id"] = inst.child_school[child]
+    out["screening_hours"] = df["screening_hours"].to_numpy(dtype=np.float64)
+    triage = df["triage"].fillna(-1).astype(int).to_numpy()
+    out["triage"] = pd.Categorical.from_codes(triage, categories=list(TRIAGE))
+    out["screened_within_24h"] = pd.array(np.where(triage >= 0, out["screening_hours"] <= 24.0, False), dtype="boolean")
+    out.loc[triage < 0, "screened_within_24h"] = pd.NA
+    fb3, fb12 = ro.final(world.months)
+    out["faring_badly_0m"] = ro.fb0[:n].astype(bool)
+    out["faring_badly_3m"] = fb3
+    out["faring_badly_12m"] = fb12
+    out["rereport_12m"] = rereport_within(
+        out["child_id"].to_numpy(), out["time"].to_numpy(), world.months * DAYS_PER_MONTH, DAYS_PER_YEAR
+    )
+    out["true_wellbeing"] = ro.wellbeing[:n]
+    return out
+
+
+def rereport_within(child: np.ndarray, time: np.ndarray, horizon: float, window: float) -> np.ndarray:
+    """1 if the same child has another report within ``window`` days after this one, 0 if not, NaN if the
+    window reaches past ``horizon`` without one (censored)."""
+    n = child.shape[0]
+    out = np.full(n, np.nan)
+    if n == 0:
+        return out
+    order = np.lexsort((time, child))
+    c, t = child[order], time[order]
+    nxt = np.full(n, np.inf)
+    same = c[1:] == c[:-1]
+    nxt[:-1][same] = t[1:][same]
+    gap = nxt - t
+    res = np.where(gap <= window, 1.0, np.where(t + window <= horizon, 0.0, np.nan))
+    out[order] = res
+    return out

@@ -1,0 +1,1 @@
+"""The vectorised world: population, institutions, wellbeing, reports, outcomes."""
