@@ -8,7 +8,6 @@ into Arrow columns only when a chunk is flushed.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +58,22 @@ SCHEMA = pa.schema(
 )
 
 
+_RAW = pa.schema(
+    [
+        ("time", pa.float64()),
+        ("event", pa.int8()),
+        ("child_id", pa.int64()),
+        ("household_id", pa.int64()),
+        ("report_id", pa.int64()),
+        ("case_id", pa.int64()),
+        ("caseworker_id", pa.int32()),
+        ("kind", pa.string()),
+        ("value", pa.float64()),
+        ("flag", pa.bool_()),
+    ]
+)
+
+
 class ParquetSink:
     """Write a table in chunks to ``<path>.partial`` and rename it to ``path`` only when closed cleanly,
     so a run that dies never leaves a file that looks whole."""
@@ -95,14 +110,17 @@ class ParquetSink:
 
 
 class EventLog:
-    """Buffered event records for the current simulated year, flushed to a :class:`ParquetSink`."""
+    """Buffered event records for the current simulated year, flushed to a :class:`ParquetSink`.
 
-    def __init__(self, sink: ParquetSink, first_year: int, keep: bool = False) -> None:
+    Single events (the agency) are appended as tuples; vectorised events (the world) as column chunks. A
+    flush turns both into Arrow columns and sorts them stably by time, so the log is chronological.
+    """
+
+    def __init__(self, sink: ParquetSink, first_year: int) -> None:
         self.sink = sink
         self.first_year = first_year  # calendar year of month 0 (the start of burn-in)
-        self.keep = keep
         self._rows: list[tuple] = []
-        self.kept: list[pa.Table] = []
+        self._chunks: list[pa.Table] = []
         self.counts: dict[str, int] = dict.fromkeys(EVENT_TYPES, 0)
 
     def add(
@@ -119,7 +137,7 @@ class EventLog:
         flag: bool | None = None,
     ) -> None:
         """Append one event; ``time`` in days since the start of burn-in."""
-        self._rows.append((time, event, child, household, report, case, caseworker, kind, value, flag))
+        self._rows.append((time, _EVENT_CODE[event], child, household, report, case, caseworker, kind, value, flag))
 
     def add_many(
         self,
@@ -127,69 +145,74 @@ class EventLog:
         event: str,
         child: np.ndarray,
         household: np.ndarray,
-        kind: Sequence | None = None,
+        kind: str | None = None,
         value: np.ndarray | None = None,
         flag: np.ndarray | None = None,
         report: np.ndarray | None = None,
     ) -> None:
-        """Append one event per element of ``child`` (all at the same ``time``)."""
+        """Append one event per element of ``child``, all at ``time`` and of the same ``kind``."""
         n = len(child)
         if n == 0:
             return
-        kinds = kind if kind is not None else [None] * n
-        values = value.tolist() if value is not None else [None] * n
-        flags = flag.tolist() if flag is not None else [None] * n
-        reports = report.tolist() if report is not None else [None] * n
-        self._rows.extend(
-            (time, event, c, h, r, None, None, k, v, f)
-            for c, h, k, v, f, r in zip(child.tolist(), household.tolist(), kinds, values, flags, reports, strict=True)
+
+        def column(x: np.ndarray | None, typ: pa.DataType) -> pa.Array:
+            return pa.nulls(n, typ) if x is None else pa.array(x, typ, from_pandas=True)
+
+        self._chunks.append(
+            pa.table(
+                [
+                    pa.array(np.full(n, time)),
+                    pa.array(np.full(n, _EVENT_CODE[event], dtype=np.int8)),
+                    pa.array(np.asarray(child, dtype=np.int64)),
+                    pa.array(np.asarray(household, dtype=np.int64)),
+                    column(report, pa.int64()),
+                    pa.nulls(n, pa.int64()),
+                    pa.nulls(n, pa.int32()),
+                    pa.nulls(n, pa.string()) if kind is None else pa.array([kind] * n, pa.string()),
+                    column(value, pa.float64()),
+                    column(flag, pa.bool_()),
+                ],
+                schema=_RAW,
+            )
         )
 
     def flush(self) -> None:
         """Write buffered events, sorted stably by time, as one row group."""
-        if not self._rows:
+        parts = list(self._chunks)
+        if self._rows:
+            cols = list(zip(*self._rows, strict=True))
+            parts.append(pa.table([pa.array(c, f.type) for c, f in zip(cols, _RAW, strict=True)], schema=_RAW))
+        self._rows, self._chunks = [], []
+        if not parts:
             return
-        cols = list(zip(*self._rows, strict=True))
-        self._rows = []
-        time = np.asarray(cols[0], dtype=np.float64)
+        raw = pa.concat_tables(parts)
+        time = raw.column("time").to_numpy()
         order = np.argsort(time, kind="stable")
+        raw = raw.take(pa.array(order))
         time = time[order]
-        month = np.floor(time / DAYS_PER_MONTH + 1e-9).astype(np.int32)
-
-        def take(i: int) -> list:
-            c = cols[i]
-            return [c[j] for j in order]
-
-        events = take(1)
-        codes = np.fromiter((_EVENT_CODE[e] for e in events), dtype=np.int8, count=len(events))
+        codes = raw.column("event").to_numpy()
         for code, n in enumerate(np.bincount(codes, minlength=len(EVENT_TYPES))):
             self.counts[EVENT_TYPES[code]] += int(n)
+        month = np.floor(time / DAYS_PER_MONTH + 1e-9).astype(np.int32)
         table = pa.table(
             {
                 "time": time,
                 "month": month,
                 "year": (self.first_year + month // 12).astype(np.int16),
                 "event": pa.DictionaryArray.from_arrays(pa.array(codes, pa.int8()), _EVENT_DICTIONARY),
-                "child_id": pa.array(take(2), pa.int64()),
-                "household_id": pa.array(take(3), pa.int64()),
-                "report_id": pa.array(take(4), pa.int64()),
-                "case_id": pa.array(take(5), pa.int64()),
-                "caseworker_id": pa.array(take(6), pa.int32()),
-                "kind": pa.array(take(7), pa.string()),
-                "value": pa.array(take(8), pa.float64()),
-                "flag": pa.array(take(9), pa.bool_()),
+                "child_id": raw.column("child_id"),
+                "household_id": raw.column("household_id"),
+                "report_id": raw.column("report_id"),
+                "case_id": raw.column("case_id"),
+                "caseworker_id": raw.column("caseworker_id"),
+                "kind": raw.column("kind"),
+                "value": raw.column("value"),
+                "flag": raw.column("flag"),
             },
             schema=SCHEMA,
         )
-        if self.keep:
-            self.kept.append(table)
         self.sink.write(table)
 
     def close(self) -> None:
         self.flush()
         self.sink.close()
-
-    def table(self) -> pa.Table:
-        """Everything logged so far (needs ``keep=True``)."""
-        self.flush()
-        return pa.concat_tables(self.kept) if self.kept else SCHEMA.empty_table()

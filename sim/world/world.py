@@ -89,7 +89,7 @@ class World:
         was = self._faring_badly[idx] & prev[idx]
         for event_kind, sel in (("faring_badly_start", fb_idx & ~was), ("faring_badly_end", was & ~fb_idx)):
             if sel.any():
-                log.add_many(t, "outcome", idx[sel], hh[sel], kind=[event_kind] * int(sel.sum()), value=W[idx[sel]])
+                log.add_many(t, "outcome", idx[sel], hh[sel], kind=event_kind, value=W[idx[sel]])
         self._faring_badly = fb
         done3, done12 = self.report_outcomes.update(month, fb)
         ro = self.report_outcomes
@@ -101,7 +101,7 @@ class World:
                     "outcome",
                     c,
                     pop.child_household[c],
-                    kind=[name] * ids.size,
+                    kind=name,
                     value=values[ids].astype(np.float64),
                     report=ids,
                 )
@@ -122,7 +122,7 @@ class World:
             if charged.any():
                 c = y_idx[charged]
                 self.panel.crime_charges[c] += 1
-                log.add_many(t, "outcome", c, pop.child_household[c], kind=["crime_charge"] * c.size)
+                log.add_many(t, "outcome", c, pop.child_household[c], kind="crime_charge")
         teen = (age_m >= 144) & ~self.outcomes.examined[idx]
         self.outcomes.accumulate_exam_wellbeing(idx[teen], W[idx[teen]])
         if month % 12 == JUNE:
@@ -132,9 +132,7 @@ class World:
                 taken, grade = self.outcomes.exam(month, e_idx)
                 self.panel.exam_taken[e_idx] = taken
                 self.panel.exam_grade[e_idx] = grade
-                log.add_many(
-                    t, "outcome", e_idx, pop.child_household[e_idx], kind=["exam"] * e_idx.size, value=grade, flag=taken
-                )
+                log.add_many(t, "outcome", e_idx, pop.child_household[e_idx], kind="exam", value=grade, flag=taken)
 
         age_all = np.zeros(pop.n_children, dtype=np.int64)
         age_all[idx] = age
