@@ -99,6 +99,8 @@ def simulate(cfg: Config, out_dir: Path | None = None, *, keep: bool | None = No
     DataFrames.
     """
     keep = out_dir is None if keep is None else keep
+    if out_dir is not None:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
     out = cfg.output
 
     def path(name: str, on: bool) -> Path | None:
@@ -151,47 +153,42 @@ def simulate(cfg: Config, out_dir: Path | None = None, *, keep: bool | None = No
 
 
 def report_table(world: World, agency: Agency) -> pd.DataFrame:
-    """One row per report: what the caseworker had at intake, what screening decided, and the outcomes."""
+    """One row per report: what intake had when it arrived, what screening decided, and the outcomes."""
     ro = world.report_outcomes
     n = ro.n
-    cols = [
+    arrival_cols = [
         "report_id",
-        "time",
-        "child_id",
-        "household_id",
         "source",
         "sibling_of",
         "prior_reports_child",
         "prior_reports_household",
         "prior_measure",
         "open_case",
-        "screening_hours",
-        "triage",
     ]
-    rows = sorted(agency.report_rows)
-    df = pd.DataFrame(rows, columns=cols) if rows else pd.DataFrame(columns=cols)
-    df = df.set_index("report_id").reindex(np.arange(n))
+    arrived = pd.DataFrame(agency.arrivals, columns=arrival_cols).set_index("report_id")
+    screened = pd.DataFrame(agency.screenings, columns=["report_id", "screening_hours", "triage"])
+    df = arrived.join(screened.set_index("report_id")).reindex(np.arange(n))
     pop, inst = world.pop, world.inst
     child = ro.child[:n]
     hh = pop.child_household[child]
     out = pd.DataFrame(
         {
             "report_id": np.arange(n, dtype=np.int64),
-            "time": df["time"].to_numpy(dtype=np.float64),
+            "time": ro.time[:n].copy(),
             "month": ro.month[:n].astype(np.int32),
             "year": (world.first_year + ro.month[:n] // 12).astype(np.int16),
             "child_id": child.astype(np.int64),
             "household_id": hh.astype(np.int64),
-            "source": pd.Categorical.from_codes(df["source"].fillna(-1).astype(int), categories=list(SOURCES)),
-            "sibling_report": df["sibling_of"].fillna(-1).to_numpy() >= 0,
+            "source": pd.Categorical.from_codes(df["source"].to_numpy(dtype=np.int64), categories=list(SOURCES)),
+            "sibling_report": df["sibling_of"].to_numpy() >= 0,
         }
     )
     out["age"] = ((out["time"] / DAYS_PER_MONTH - pop.child_birth[child]) / 12.0).astype(np.float32)
     out["sex"] = np.where(pop.child_sex[child] == 1, "boy", "girl")
-    out["prior_reports_child"] = df["prior_reports_child"].fillna(0).astype(np.int32).to_numpy()
-    out["prior_reports_household"] = df["prior_reports_household"].fillna(0).astype(np.int32).to_numpy()
-    out["prior_measure"] = df["prior_measure"].fillna(False).astype(bool).to_numpy()
-    out["open_case"] = df["open_case"].fillna(False).astype(bool).to_numpy()
+    out["prior_reports_child"] = df["prior_reports_child"].to_numpy(dtype=np.int32)
+    out["prior_reports_household"] = df["prior_reports_household"].to_numpy(dtype=np.int32)
+    out["prior_measure"] = df["prior_measure"].to_numpy(dtype=bool)
+    out["open_case"] = df["open_case"].to_numpy(dtype=bool)
     out["parent_education"] = np.array(["basic", "vocational", "higher"], dtype=object)[pop.hh_education[hh]]
     out["parent_unemployed"] = pop.hh_unemployed[hh]
     out["parent_psychiatric"] = pop.hh_psychiatric[hh]
@@ -199,10 +196,11 @@ def report_table(world: World, agency: Agency) -> pd.DataFrame:
     out["daycare_id"] = inst.child_daycare[child]
     out["school_id"] = inst.child_school[child]
     out["screening_hours"] = df["screening_hours"].to_numpy(dtype=np.float64)
-    triage = df["triage"].fillna(-1).astype(int).to_numpy()
+    triage = df["triage"].fillna(-1).to_numpy(dtype=np.int64)
     out["triage"] = pd.Categorical.from_codes(triage, categories=list(TRIAGE))
-    out["screened_within_24h"] = pd.array(np.where(triage >= 0, out["screening_hours"] <= 24.0, False), dtype="boolean")
-    out.loc[triage < 0, "screened_within_24h"] = pd.NA
+    within = pd.array(out["screening_hours"] <= 24.0, dtype="boolean")
+    within[triage < 0] = pd.NA
+    out["screened_within_24h"] = within
     fb3, fb12 = ro.final(world.months)
     out["faring_badly_0m"] = ro.fb0[:n].astype(bool)
     out["faring_badly_3m"] = fb3

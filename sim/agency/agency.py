@@ -127,7 +127,9 @@ class Agency:
         self.next_case = 0
         self.case_count = np.zeros(world.pop.n_children, dtype=np.int32)
         self.open_investigations = 0
-        self.report_rows: list[tuple] = []
+        # What intake knew when each report arrived, and what screening decided (for the reports table).
+        self.arrivals: list[tuple] = []
+        self.screenings: list[tuple] = []
 
     # ------------------------------------------------------------------ reports
     def receive(self, month: int, batch: ReportBatch) -> None:
@@ -157,7 +159,10 @@ class Agency:
         r.prior_household = int(w.household_reports[hh]) - r.prior_child
         r.prior_measure = bool(w.ever_measure[r.child])
         r.open_case = r.child in self.cases
-        r.report_id = w.register_report(r.child, r.month)
+        r.report_id = w.register_report(r.child, r.month, env.now)
+        self.arrivals.append(
+            (r.report_id, r.source, r.sibling_of, r.prior_child, r.prior_household, r.prior_measure, r.open_case)
+        )
         self.log.add(env.now, "report", r.child, hh, report=r.report_id, kind=SOURCES[r.source], flag=r.sibling_of >= 0)
         r.hours = dec.lognormal(s.median_hours, s.sigma, r.u[U_SCREEN_TIME])
         env.timeout(r.hours / 24.0).callbacks.append(r.screen(self))
@@ -182,22 +187,7 @@ class Agency:
         self.log.add(
             env.now, "screening", child, hh, report=rid, kind=dec.TRIAGE[triage], value=r.hours, flag=r.hours <= 24.0
         )
-        self.report_rows.append(
-            (
-                rid,
-                r.arrival,
-                child,
-                hh,
-                r.source,
-                r.sibling_of,
-                r.prior_child,
-                r.prior_household,
-                r.prior_measure,
-                r.open_case,
-                r.hours,
-                triage,
-            )
-        )
+        self.screenings.append((rid, r.hours, triage))
         if not w.present[child] or triage == dec.OPEN_CASE:
             return
         if triage == dec.ACUTE:

@@ -91,6 +91,7 @@ class ReportOutcomes:
         self.n = 0
         self.child = np.zeros(capacity, dtype=np.int64)
         self.month = np.zeros(capacity, dtype=np.int32)
+        self.time = np.zeros(capacity)  # arrival, days since month 0
         self.fb0 = np.zeros(capacity, dtype=np.int8)
         self.wellbeing = np.zeros(capacity)  # the child's true W when the report arrived (never observed)
         self.fb3 = np.full(capacity, -1, dtype=np.int8)
@@ -99,19 +100,28 @@ class ReportOutcomes:
 
     def _grow(self) -> None:
         cap = self.child.shape[0] * 2
-        for name, fill in (("child", 0), ("month", 0), ("fb0", 0), ("wellbeing", 0), ("fb3", -1), ("fb12", -1)):
+        for name, fill in (
+            ("child", 0),
+            ("month", 0),
+            ("time", 0),
+            ("fb0", 0),
+            ("wellbeing", 0),
+            ("fb3", -1),
+            ("fb12", -1),
+        ):
             old = getattr(self, name)
             new = np.full(cap, fill, dtype=old.dtype)
             new[: old.shape[0]] = old
             setattr(self, name, new)
 
-    def add(self, child: int, month: int, wellbeing: float, faring_badly_now: bool) -> int:
+    def add(self, child: int, month: int, time: float, wellbeing: float, faring_badly_now: bool) -> int:
         """Register a report; returns its report id (ids are consecutive from 0)."""
         if self.n == self.child.shape[0]:
             self._grow()
         i = self.n
         self.child[i], self.month[i], self.fb0[i] = child, month, faring_badly_now
         self.wellbeing[i] = wellbeing
+        self.time[i] = time
         self.n += 1
         return i
 

@@ -49,10 +49,15 @@ class Panel:
     """Per-slot accumulators for the current calendar year."""
 
     def __init__(
-        self, n_children: int, child_household: np.ndarray, sink: ParquetSink, placement_names: tuple[str, ...]
+        self,
+        child_household: np.ndarray,
+        child_birth_year: np.ndarray,
+        sink: ParquetSink,
+        placement_names: tuple[str, ...],
     ) -> None:
-        self.n = n_children
+        self.n = child_household.shape[0]
         self.child_household = child_household
+        self.child_birth_year = child_birth_year
         self.sink = sink
         self.placement_names = np.array((*placement_names, ""), dtype=object)
         self._reset()
@@ -63,7 +68,6 @@ class Panel:
             setattr(self, name, np.zeros(n, dtype=np.int16))
         self.absence_sum = np.zeros(n)
         self.wellbeing_sum = np.zeros(n)
-        self.age = np.full(n, -1, dtype=np.int8)
         self.placed_jan1 = np.zeros(n, dtype=bool)
         self.placed_dec31 = np.zeros(n, dtype=bool)
         self.preventive_dec31 = np.zeros(n, dtype=bool)
@@ -74,7 +78,6 @@ class Panel:
     def month(
         self,
         idx: np.ndarray,
-        age_years: np.ndarray,
         W: np.ndarray,
         faring_badly: np.ndarray,
         preventive: np.ndarray,
@@ -87,8 +90,6 @@ class Panel:
         self.months_preventive[idx] += preventive
         self.months_placed[idx] += placed
         self.wellbeing_sum[idx] += W
-        new = self.age[idx] < 0
-        self.age[idx[new]] = age_years[new]
         if first_month_of_year:
             self.placed_jan1[idx] = placed
 
@@ -111,7 +112,7 @@ class Panel:
                 "year": np.full(rows.shape[0], year, dtype=np.int16),
                 "child_id": rows.astype(np.int64),
                 "household_id": self.child_household[rows].astype(np.int64),
-                "age": self.age[rows],
+                "age": (year - self.child_birth_year[rows]).astype(np.int8),
                 "months_present": months.astype(np.int8),
                 "months_faring_badly": self.months_faring_badly[rows].astype(np.int8),
                 "reports": self.reports[rows],

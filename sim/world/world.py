@@ -36,7 +36,8 @@ class World:
         self.outcomes = Outcomes(self.pop, cfg, streams)
         self.report_outcomes = ReportOutcomes()
         n = self.pop.n_children
-        self.panel = Panel(n, self.pop.child_household, panel_sink, PLACEMENT_TYPES)
+        self.child_birth_year = (self.first_year + np.floor(self.pop.child_birth / 12)).astype(np.int32)
+        self.panel = Panel(self.pop.child_household, self.child_birth_year, panel_sink, PLACEMENT_TYPES)
         self.measure = np.full(n, NO_MEASURE, dtype=np.int8)
         self.ever_measure = np.zeros(n, dtype=bool)
         self.prior_reports = np.zeros(n, dtype=np.int32)
@@ -55,11 +56,11 @@ class World:
         if measure >= 0:
             self.ever_measure[child] = True
 
-    def register_report(self, child: int, month: int) -> int:
-        """A report arrived on ``child``: count it and return its report id."""
+    def register_report(self, child: int, month: int, time: float) -> int:
+        """A report arrived on ``child`` at ``time`` (days): count it and return its report id."""
         self.prior_reports[child] += 1
         self.household_reports[self.pop.child_household[child]] += 1
-        return self.report_outcomes.add(child, month, float(self.W[child]), bool(self._faring_badly[child]))
+        return self.report_outcomes.add(child, month, time, float(self.W[child]), bool(self._faring_badly[child]))
 
     def year(self, month: int) -> int:
         return self.first_year + month // 12
@@ -109,7 +110,7 @@ class World:
         code = self.measure[idx]
         placed = code >= FIRST_PLACEMENT
         preventive = (code >= 0) & ~placed
-        self.panel.month(idx, age, W[idx], fb_idx, preventive, placed, month % 12 == 0)
+        self.panel.month(idx, W[idx], fb_idx, preventive, placed, month % 12 == 0)
 
         school = (age_m >= 72) & (age_m < 204)
         if school.any():
@@ -186,7 +187,7 @@ def population_tables(world: World) -> dict[str, pa.Table]:
             "child_id": np.arange(n_c, dtype=np.int64),
             "household_id": pop.child_household.astype(np.int64),
             "birth_month": pop.child_birth,
-            "birth_year": (world.first_year + np.floor(pop.child_birth / 12)).astype(np.int32),
+            "birth_year": world.child_birth_year,
             "sex": pa.array(np.where(pop.child_sex == 1, "boy", "girl")),
             "daycare_id": inst.child_daycare.astype(np.int32),
             "school_id": inst.child_school.astype(np.int32),

@@ -1,0 +1,28 @@
+"""Shared fixtures: simulated worlds are built once per session and reused by many tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.config import Config, compose_config
+from sim.model import SimulationResult, simulate
+
+SMALL = ["world=small", "world.years=4", "world.burn_in_years=2"]
+
+
+def run(overrides: list[str], out_dir: Path | None = None) -> SimulationResult:
+    """Simulate with overrides, keeping every table in memory."""
+    return simulate(compose_config(overrides), out_dir, keep=True)
+
+
+@pytest.fixture(scope="session")
+def small_cfg() -> Config:
+    return compose_config(SMALL)
+
+
+@pytest.fixture(scope="session")
+def small(tmp_path_factory: pytest.TempPathFactory) -> SimulationResult:
+    """The small world (≈5,000 children), 2 years of burn-in and 4 observed, written to a folder."""
+    return run(SMALL, tmp_path_factory.mktemp("small"))
