@@ -123,7 +123,7 @@ def simulate(cfg: Config, out_dir: Path | None = None, *, keep: bool | None = No
     panel_sink.close()
 
     reports = report_table(world, agency)
-    agency_monthly = pd.DataFrame(monthly)
+    agency_monthly = pd.DataFrame(monthly).astype({"month": np.int32, "year": np.int16})
     result = SimulationResult(
         reports=reports,
         agency_monthly=agency_monthly,
@@ -138,9 +138,9 @@ def simulate(cfg: Config, out_dir: Path | None = None, *, keep: bool | None = No
         for name, p in (("events", event_sink.path), ("panel", panel_sink.path)):
             if p is not None:
                 result.files[name] = p
-        files = {"agency_monthly": pa.Table.from_pandas(agency_monthly, preserve_index=False)}
+        files = {"agency_monthly": arrow_table(agency_monthly)}
         if out.reports:
-            files["reports"] = pa.Table.from_pandas(reports, preserve_index=False)
+            files["reports"] = arrow_table(reports)
         if out.population:
             files.update(tables)
         for name, table in files.items():
@@ -150,6 +150,14 @@ def simulate(cfg: Config, out_dir: Path | None = None, *, keep: bool | None = No
         result.panel = panel_sink.frame()
         result.population = {k: v.to_pandas() for k, v in tables.items()}
     return result
+
+
+def arrow_table(df: pd.DataFrame) -> pa.Table:
+    """A DataFrame as an Arrow table with the same conventions as the other tables: ``string`` (not
+    ``large_string``) text, categories as dictionaries, no pandas metadata."""
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    fields = [pa.field(f.name, pa.string()) if f.type == pa.large_string() else f for f in table.schema]
+    return table.cast(pa.schema(fields)).replace_schema_metadata(None)
 
 
 def report_table(world: World, agency: Agency) -> pd.DataFrame:

@@ -133,3 +133,28 @@ def test_hydra_flags_and_hydra_overrides_are_not_user_overrides():
     overrides, multirun = user_overrides(["-m", "--cfg", "job", "hydra.run.dir=x", "world=small", "seed=3"])
     assert overrides == ["world=small", "seed=3"]
     assert multirun
+
+
+def test_configuration_reference_is_up_to_date():
+    from sim.config.reference import OUT, render
+
+    assert OUT.read_text() == render(), "run: python -m sim.config.reference"
+
+
+def test_configuration_reference_lists_every_leaf_key():
+    import dataclasses
+
+    from sim.config.reference import render
+    from sim.config.schema import Config
+
+    def leaves(node, prefix=""):
+        for f in dataclasses.fields(node):
+            value = getattr(node, f.name)
+            key = f"{prefix}.{f.name}" if prefix else f.name
+            if dataclasses.is_dataclass(value):
+                yield from leaves(value, key)
+            else:
+                yield key
+
+    text = render()
+    assert all(f"| `{key}` |" in text for key in leaves(Config()))

@@ -405,10 +405,11 @@ class Agency:
             else:
                 assessed = self._assess(case.child, ac.screening.noise_sd, u[U_DECISION])
             measure = self._decide(case, assessed, u[U_PLACEMENT], u[U_INVOLVED], investigated=investigated)
+            if measure == dec.NONE:  # no measure: an acute placement ends and the case closes
+                self._end_measure(case, "decision")
+                raise _Closed
             if measure != case.measure:
                 self._end_measure(case, "decision")
-                if measure == dec.NONE:
-                    raise _Closed
                 d = ac.decision
                 yield from self._sleep(case, dec.lognormal(d.start_delay_days, d.start_delay_sigma, u[U_START]))
                 self._start_measure(case, measure)

@@ -125,7 +125,13 @@ class ReportsConfig:
     rates_per_1000: ReportRatesConfig = section(ReportRatesConfig, "base rates by source and age band")
     rate_multiplier: float = nonnegative(0.85, "scales every base rate (a municipality that reports more or less)")
     need_sensitivity: float = nonnegative(
-        2.2, "log-intensity per SD of need (-W); normalised so the population mean rate equals the base rate"
+        3.0, "log-intensity per SD of need (-W); normalised so the population mean rate equals the base rate"
+    )
+    need_cap: float = nonnegative(
+        2.2, "need above this many SD adds no more intensity (no child is reported dozens of times a year)"
+    )
+    placed_factor: float = share(
+        0.3, "intensity multiplier for a child in placement, who lives away from the family (assumption)"
     )
     repeat_boost: float = positive(2.0, "intensity multiplier after a report (calibration.md: × 1.5; tuned)")
     repeat_boost_months: int = count(3, "months the repeat boost lasts (calibration.md: 3)")

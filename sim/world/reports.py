@@ -2,11 +2,14 @@
 
 Intensity of source s for child i in month t (reports a month)::
 
-    lambda[i, s, t] = rate[s, band(age)] / 12000 * inst[i, s] * exp(beta * (-W[i, t]) - beta^2 / 2) * boost[i, t]
+    lambda[i, s, t] = rate[s, band(age)] / 12000 * inst[i, s] * exp(beta * min(-W[i, t], cap)) / norm
+                      * boost[i, t] * placed[i, t]
 
-``rate`` is per 1,000 children a year at average need (the normalisation makes it the population mean when
-W ~ N(0, 1)); ``inst`` is the reporting propensity of the child's daycare institution or school for those two
-sources (1 otherwise); ``boost`` is ``repeat_boost`` for ``repeat_boost_months`` after a report. School
+``rate`` is per 1,000 children a year at average need (``norm`` = E[exp(beta * min(Z, cap))] for Z ~ N(0, 1)
+makes it the population mean); ``cap`` (``need_cap``) stops the intensity growing without bound for the few
+children in the deepest trouble; ``inst`` is the reporting propensity of the child's daycare institution or
+school for those two sources (1 otherwise); ``boost`` is ``repeat_boost`` for ``repeat_boost_months`` after a
+report; ``placed`` is ``placed_factor`` while the child is in placement, away from the family. School
 reports start at age 6, which gives the "boom" at school start. A report covers the whole household with
 probability ``sibling_coreport``: every other child 0-17 of the household then gets a report too.
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtr
 
 from sim.config.schema import SOURCES, WorldConfig
 from sim.eventlog import DAYS_PER_MONTH
@@ -61,6 +65,9 @@ class ReportProcess:
         rates = np.array([getattr(rc.rates_per_1000, s) for s in SOURCES])  # (source, band) per 1,000 a year
         self.rate = rates * rc.rate_multiplier / 12000.0
         self.beta = rc.need_sensitivity
+        self.cap = rc.need_cap
+        self.log_norm = float(np.log(capped_exp_mean(self.beta, self.cap)))
+        self.placed_factor = rc.placed_factor
         self.boost = rc.repeat_boost
         self.boost_months = rc.repeat_boost_months
         self.sibling_p = rc.sibling_coreport
@@ -76,23 +83,30 @@ class ReportProcess:
         w[:, SCHOOL] *= self.school_factor[idx]
         return w
 
-    def intensity(self, idx: np.ndarray, band: np.ndarray, W: np.ndarray, month: int) -> np.ndarray:
-        """Expected reports this month for children ``idx`` (W is their wellbeing)."""
+    def intensity(
+        self, idx: np.ndarray, band: np.ndarray, W: np.ndarray, month: int, placed: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Expected reports this month for children ``idx`` (W is their wellbeing, ``placed`` whether they
+        are in placement)."""
         base = (
             self.rate[DAYCARE, band] * self.daycare_factor[idx]
             + self.rate[SCHOOL, band] * self.school_factor[idx]
             + self.rate[self.other][:, band].sum(axis=0)
         )
-        need = np.exp(-self.beta * W - 0.5 * self.beta**2)
+        need = np.exp(self.beta * np.minimum(-W, self.cap) - self.log_norm)
         boost = np.where(self.boost_until[idx] >= month, self.boost, 1.0)
+        if placed is not None:
+            boost = boost * np.where(placed, self.placed_factor, 1.0)
         return base * need * boost
 
-    def draw(self, month: int, present: np.ndarray, age_years: np.ndarray, W: np.ndarray) -> ReportBatch:
-        """Reports arriving during ``month`` for the children ``present`` (a boolean mask over slots)."""
+    def draw(
+        self, month: int, present: np.ndarray, age_years: np.ndarray, W: np.ndarray, placed: np.ndarray
+    ) -> ReportBatch:
+        """Reports arriving during ``month`` for the children ``present`` (boolean masks over slots)."""
         u = self.streams.monthly("reports", month, 0).random(self.pop.n_children)
         idx = np.flatnonzero(present)
         band = age_band(age_years[idx])
-        lam = self.intensity(idx, band, W[idx], month)
+        lam = self.intensity(idx, band, W[idx], month, placed[idx])
         count = _poisson_inverse(u[idx], lam)
         has = count > 0
         idx, band, count = idx[has], band[has], count[has]
@@ -138,6 +152,11 @@ class ReportProcess:
         of = trigger_child[pos]
         keep = (sib != of) & present[sib]
         return sib[keep], of[keep], pos[keep]
+
+
+def capped_exp_mean(beta: float, cap: float) -> float:
+    """E[exp(beta * min(Z, cap))] for Z ~ N(0, 1)."""
+    return float(np.exp(0.5 * beta**2) * ndtr(cap - beta) + np.exp(beta * cap) * (1.0 - ndtr(cap)))
 
 
 def _poisson_inverse(u: np.ndarray, lam: np.ndarray) -> np.ndarray:

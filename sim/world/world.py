@@ -88,9 +88,12 @@ class World:
         hh = pop.child_household[idx]
         fb_idx = fb[idx]
         was = self._faring_badly[idx] & prev[idx]
+        # A spell start is observed (flag true) when W crossed the line while the child lived here; a child
+        # already faring badly at month 0, at birth or on moving in starts a left-censored spell (flag false).
+        observed = prev[idx]
         for event_kind, sel in (("faring_badly_start", fb_idx & ~was), ("faring_badly_end", was & ~fb_idx)):
             if sel.any():
-                log.add_many(t, "outcome", idx[sel], hh[sel], kind=event_kind, value=W[idx[sel]])
+                log.add_many(t, "outcome", idx[sel], hh[sel], kind=event_kind, value=W[idx[sel]], flag=observed[sel])
         self._faring_badly = fb
         done3, done12 = self.report_outcomes.update(month, fb)
         ro = self.report_outcomes
@@ -137,7 +140,7 @@ class World:
 
         age_all = np.zeros(pop.n_children, dtype=np.int64)
         age_all[idx] = age
-        batch = self.reports.draw(month, present, age_all, W)
+        batch = self.reports.draw(month, present, age_all, W, self.measure >= FIRST_PLACEMENT)
         np.add.at(self.panel.reports, batch.child, 1)
         return batch, left
 

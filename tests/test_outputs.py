@@ -1,0 +1,137 @@
+"""The run folder of ``python -m sim``: resolved config, seed, versions, every table, a manifest written last,
+no half-written file that looks whole, and every column documented in the data dictionary."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from sim.config import compose_config
+from sim.eventlog import EVENT_TYPES, SCHEMA, ParquetSink
+from sim.runfolder import verify_manifest, write_manifest
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLES = ("events", "reports", "panel", "children", "households", "institutions", "agency_monthly")
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory) -> Path:
+    """``python -m sim world=small`` exactly as a user runs it (default horizon: 5 + 10 years)."""
+    out = tmp_path_factory.mktemp("cli") / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "world=small", f"hydra.run.dir={out}"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_run_folder_holds_config_seed_versions_tables_and_manifest(run_folder):
+    names = {p.name for p in run_folder.iterdir()}
+    assert {"config.yaml", "seed.txt", "versions.json", "MANIFEST.json", "summary.csv"} <= names
+    assert {f"{t}.parquet" for t in TABLES} <= names
+    assert not [n for n in names if n.endswith(".partial")]
+    assert (run_folder / "seed.txt").read_text().strip() == "20261124"
+    versions = json.loads((run_folder / "versions.json").read_text())
+    assert {"python", "numpy", "simpy", "hydra-core", "pyarrow"} <= set(versions)
+
+
+def test_saved_config_reproduces_the_run_config(run_folder):
+    saved = yaml.safe_load((run_folder / "config.yaml").read_text())
+    cfg = compose_config(["world=small"])
+    assert saved["seed"] == cfg.seed
+    assert saved["world"]["children"] == cfg.world.children
+    assert saved["world"]["reports"]["need_sensitivity"] == cfg.world.reports.need_sensitivity
+
+
+def test_event_log_holds_every_kind_of_event(run_folder):
+    events = pd.read_parquet(run_folder / "events.parquet", columns=["event", "kind"])
+    assert set(events["event"].astype(str)) == set(EVENT_TYPES)
+    outcomes = set(events.loc[events["event"] == "outcome", "kind"])
+    assert outcomes == {
+        "faring_badly_start",
+        "faring_badly_end",
+        "faring_badly_3m",
+        "faring_badly_12m",
+        "crime_charge",
+        "exam",
+    }
+
+
+def test_event_log_is_in_time_order_and_has_the_documented_schema(run_folder):
+    table = pq.read_table(run_folder / "events.parquet")
+    assert table.schema.equals(SCHEMA)
+    time = table.column("time").to_numpy()
+    assert (time[1:] >= time[:-1]).all()
+
+
+def test_manifest_lists_every_result_and_detects_changes(run_folder, tmp_path):
+    manifest = json.loads((run_folder / "MANIFEST.json").read_text())
+    assert manifest["complete"] is True
+    assert {f"{t}.parquet" for t in TABLES} <= set(manifest["files"])
+    assert verify_manifest(run_folder)
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for p in run_folder.glob("*.parquet"):
+        (copy / p.name).write_bytes(p.read_bytes())
+    write_manifest(copy, list(copy.glob("*.parquet")))
+    assert verify_manifest(copy)
+    (copy / "panel.parquet").write_bytes(b"truncated")
+    assert not verify_manifest(copy)
+
+
+def test_an_unfinished_table_never_appears_under_its_final_name(tmp_path):
+    sink = ParquetSink(tmp_path / "events.parquet", SCHEMA)
+    sink.write(SCHEMA.empty_table())
+    sink.write(pa.table({name: pa.array([], f.type) for name, f in zip(SCHEMA.names, SCHEMA, strict=True)}))
+    assert not (tmp_path / "events.parquet").exists()  # the run "dies" here
+    sink.close()
+    assert (tmp_path / "events.parquet").exists() and not sink.partial.exists()
+
+
+def documented_columns() -> dict[str, dict[str, str]]:
+    """Column -> type per table from docs/data-dictionary.md: '## <file>' sections, the first table of each."""
+    text = (ROOT / "docs" / "data-dictionary.md").read_text()
+    sections: dict[str, dict[str, str]] = {}
+    current = None
+    for line in text.splitlines():
+        heading = re.match(r"^## (\S+\.(?:parquet|csv))\s*$", line)
+        if heading:
+            current = heading.group(1)
+            sections[current] = {}
+            continue
+        if line.startswith("## ") or (current and line.startswith("| event |")):
+            current = None  # a later table in the section (the event types) is not about columns
+        cell = re.match(r"^\|\s*`([^`]+)`\s*\|\s*([^|]+?)\s*\|", line)
+        if current and cell:
+            sections[current][cell.group(1)] = cell.group(2)
+    return sections
+
+
+def arrow_type_name(t: pa.DataType) -> str:
+    if pa.types.is_dictionary(t):
+        return f"dictionary<{arrow_type_name(t.value_type)}>"
+    return {"double": "float64", "float": "float32"}.get(str(t), str(t))
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_every_column_of_every_table_is_in_the_data_dictionary(run_folder, table):
+    schema = pq.read_schema(run_folder / f"{table}.parquet")
+    documented = documented_columns()[f"{table}.parquet"]
+    assert list(documented) == schema.names
+    assert {c: documented[c] for c in schema.names} == {f.name: arrow_type_name(f.type) for f in schema}
+
+
+def test_summary_columns_are_documented(run_folder):
+    columns = list(pd.read_csv(run_folder / "summary.csv").columns)
+    assert list(documented_columns()["summary.csv"]) == columns
