@@ -64,7 +64,7 @@ class Case:
     caseworker: int | None = None
     measure: int = dec.NONE
     measure_start: float = math.nan
-    last_assessment: float = 0.0
+    investigated: bool = False  # a § 50 investigation has revealed the hidden household part
     investigating: bool = False
     reviewable: bool = False
     review_requested: bool = False
@@ -179,7 +179,7 @@ class Agency:
         case = self.cases.get(child)
         if case is not None:
             triage = dec.OPEN_CASE
-            if judgement > case.last_assessment + s.escalation_margin:
+            if judgement >= s.investigation_threshold:  # would have opened an investigation on its own
                 self._notify(case, review=True)
         else:
             triage = dec.triage(judgement, s)
@@ -278,22 +278,22 @@ class Agency:
             return 1.0
         return self.pool.workload(case.caseworker, cw.nominal_caseload) ** cw.workload_elasticity
 
-    def _assess(self, child: int, noise_sd: float, u: float) -> float:
-        """Assessed need after an investigation or at a review: current state and long-run prospects,
-        with the hidden household part as far as the investigation reveals it."""
+    def _assess(self, case: Case, noise_sd: float, u: float) -> float:
+        """Assessed need at a decision or review: the child's current state and long-run prospects. The
+        hidden household part of the prospects is seen only after a § 50 investigation, and then only the
+        share ``investigation.hidden_revealed`` of it."""
         w, d = self.world, self.ac.decision
-        seen_level = (
-            w.pop.child_level[child] - (1.0 - self.ac.investigation.hidden_revealed) * (w.pop.child_hidden_level[child])
-        )
+        revealed = self.ac.investigation.hidden_revealed if case.investigated else 0.0
+        child = case.child
+        seen_level = w.pop.child_level[child] - (1.0 - revealed) * w.pop.child_hidden_level[child]
         state = d.current_weight * w.W[child] + (1.0 - d.current_weight) * seen_level
         return float(-state + noise_sd * dec.quantile(u))
 
     def _involved(self, case: Case, u: float) -> bool:
+        """Is the child sufficiently involved in this decision? Less likely when the caseworker is overloaded."""
         cw = self.ac.caseworkers
-        p = min(max(cw.involvement, 1e-9), 1 - 1e-9)
-        load = self._workload(case) ** (1.0 / max(cw.workload_elasticity, 1e-9)) if case.caseworker else 1.0
-        z = math.log(p / (1 - p)) - cw.involvement_workload_slope * max(math.log2(load), 0.0)
-        return u < 1.0 / (1.0 + math.exp(-z))
+        load = 1.0 if case.caseworker is None else self.pool.workload(case.caseworker, cw.nominal_caseload)
+        return u < dec.involvement_probability(cw.involvement, cw.involvement_workload_slope, load)
 
     def _age(self, child: int) -> float:
         return (self.env.now / DAYS_PER_MONTH - self.world.pop.child_birth[child]) / 12.0
@@ -341,7 +341,6 @@ class Agency:
         measure = dec.measure_for_level(level, self._age(case.child), u_type, self.ac.decision)
         if level == dec.LEVEL_PLACED and dec.level_of(case.measure) == dec.LEVEL_PLACED:
             measure = case.measure  # an acute placement continues where it is
-        case.last_assessment = assessed
         case.review_requested = False  # what a report during the investigation said is in this decision
         self.log.add(
             self.env.now,
@@ -368,7 +367,9 @@ class Agency:
             if investigated:
                 inv = ac.investigation
                 if case.origin == "investigation":
-                    yield from self._sleep(case, dec.lognormal(inv.start_delay_days, 0.5, u[U_INV_DELAY]))
+                    yield from self._sleep(
+                        case, dec.lognormal(inv.start_delay_days, inv.start_delay_sigma, u[U_INV_DELAY])
+                    )
                 start = env.now
                 case.investigating = True
                 self.open_investigations += 1
@@ -401,9 +402,10 @@ class Agency:
                         value=took,
                         flag=took <= inv.limit_months,
                     )
-                assessed = self._assess(case.child, inv.decision_noise_sd, u[U_DECISION])
+                case.investigated = True
+                assessed = self._assess(case, inv.decision_noise_sd, u[U_DECISION])
             else:
-                assessed = self._assess(case.child, ac.screening.noise_sd, u[U_DECISION])
+                assessed = self._assess(case, ac.screening.noise_sd, u[U_DECISION])
             measure = self._decide(case, assessed, u[U_PLACEMENT], u[U_INVOLVED], investigated=investigated)
             if measure == dec.NONE:  # no measure: an acute placement ends and the case closes
                 self._end_measure(case, "decision")
@@ -456,8 +458,7 @@ class Agency:
                 since_start = 0
                 continue
             months = (env.now - case.measure_start) / DAYS_PER_MONTH
-            assessed = self._assess(case.child, f.review_noise_sd, u_review)
-            case.last_assessment = assessed
+            assessed = self._assess(case, f.review_noise_sd, u_review)
             self.log.add(
                 env.now,
                 "followup",
@@ -471,14 +472,10 @@ class Agency:
             )
             since_start += 1
             level = dec.level_of(case.measure)
-            if assessed < f.close_threshold:
+            new_level = dec.review(level, assessed, d, f)
+            if new_level == dec.CLOSE:
                 self._end_measure(case, "closed")
                 raise _Closed
-            new_level = level
-            if level < dec.LEVEL_PLACED and assessed >= dec.threshold_of(level + 1, d) + f.escalate_margin:
-                new_level = dec.level_for(assessed - f.escalate_margin, d)
-            elif level == dec.LEVEL_PLACED and assessed < f.step_down_threshold:
-                new_level = dec.LEVEL_HOME
             if new_level != level:
                 measure = dec.measure_for_level(new_level, self._age(case.child), u_type, d)
                 self.log.add(

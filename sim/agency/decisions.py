@@ -11,7 +11,7 @@ import math
 
 from scipy.special import ndtri
 
-from sim.config.schema import MEASURE_TYPES, PLACEMENT_TYPES, DecisionConfig, ScreeningConfig
+from sim.config.schema import MEASURE_TYPES, PLACEMENT_TYPES, DecisionConfig, FollowUpConfig, ScreeningConfig
 
 TRIAGE: tuple[str, ...] = ("no_action", "advice", "investigation", "acute", "open_case")
 NO_ACTION, ADVICE, INVESTIGATION, ACUTE, OPEN_CASE = range(len(TRIAGE))
@@ -21,8 +21,9 @@ FIRST_PLACEMENT = MEASURE_TYPES.index(PLACEMENT_TYPES[0])
 INSTITUTION = MEASURE_TYPES.index("institution")
 NONE = -1
 
-#: Intensity levels of a measure: none < preventive < home-based < placement.
+#: Intensity levels of a measure: none < preventive < home-based < placement; CLOSE ends the case.
 LEVEL_NONE, LEVEL_PREVENTIVE, LEVEL_HOME, LEVEL_PLACED = -1, 0, 1, 2
+CLOSE = -2
 
 
 def quantile(u: float) -> float:
@@ -74,8 +75,8 @@ def threshold_of(level: int, d: DecisionConfig) -> float:
 
 
 def placement_type(age_years: float, u: float, d: DecisionConfig, breakdown: bool = False) -> int:
-    """Measure code of a new placement, by age band; after a breakdown the child cannot go back to the same
-    kind of family care, so the draw uses the 12-17 distribution restricted to institutions and opholdssteder."""
+    """Measure code of a new placement, by age band. After a breakdown the new placement is never family care:
+    the draw uses the 12-17 shares without network and foster family, whatever the child's age."""
     if breakdown:
         shares = list(d.placement_type_12_17)
         shares[0] = shares[1] = 0.0
@@ -105,3 +106,27 @@ def measure_for_level(level: int, age_years: float, u: float, d: DecisionConfig)
     if level == LEVEL_HOME:
         return HOME_BASED
     return placement_type(age_years, u, d)
+
+
+def review(level: int, assessed: float, d: DecisionConfig, f: FollowUpConfig) -> int:
+    """The intensity level after a follow-up review of a running measure at ``level``, or CLOSE.
+
+    A placed child goes home (to a home-based measure) when the assessed need falls below
+    ``step_down_threshold``; an in-home measure closes below ``close_threshold`` and escalates when the need
+    exceeds the next level's threshold by ``escalate_margin``.
+    """
+    if level == LEVEL_PLACED:
+        return LEVEL_HOME if assessed < f.step_down_threshold else LEVEL_PLACED
+    if assessed < f.close_threshold:
+        return CLOSE
+    if assessed >= threshold_of(level + 1, d) + f.escalate_margin:
+        return max(level, level_for(assessed - f.escalate_margin, d))
+    return level
+
+
+def involvement_probability(base: float, slope: float, workload: float) -> float:
+    """Probability that a child is sufficiently involved in a decision: ``base`` at or below the nominal
+    caseload, falling by ``slope`` on the logit scale per doubling of the caseworker's caseload above it."""
+    p = min(max(base, 1e-9), 1 - 1e-9)
+    z = math.log(p / (1 - p)) - slope * max(math.log2(max(workload, 1e-9)), 0.0)
+    return 1.0 / (1.0 + math.exp(-z))

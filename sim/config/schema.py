@@ -66,7 +66,9 @@ class PopulationConfig:
     )
     birth_spacing_years: float = positive_duration(3.0, "mean years between siblings' births (1 + gamma)")
     move_rate_per_year: float = rate(
-        0.03, "yearly probability that a household moves out (in-movers mirror out-movers) (assumption)"
+        0.03,
+        "yearly hazard of moving out for households formed here (half of all); in-movers arrive at the same "
+        "hazard counted back from their youngest child's 18th birthday (assumption)",
     )
     features: HouseholdFeaturesConfig = section(HouseholdFeaturesConfig, "recorded and hidden household features")
 
@@ -106,7 +108,8 @@ class InstitutionsConfig:
 
 @dataclass
 class ReportRatesConfig:
-    """Reports per 1,000 children a year by source, for ages 0-5, 6-11, 12-17, at average need."""
+    """Reports per 1,000 children a year by source, for ages 0-5, 6-11, 12-17: population means (the need
+    factor is normalised to mean 1), before repeat boosts, sibling co-reports and the rate multiplier."""
 
     school: list[float] = rates([0.0, 38.0, 38.0], "schools and youth education")
     daycare: list[float] = rates([20.0, 1.0, 0.0], "daycare, dagpleje, SFO and clubs")
@@ -151,13 +154,10 @@ class ScreeningConfig:
     history_weight: float = nonnegative(0.3, "weight of log(1 + earlier reports on the child) in the judgement")
     noise_sd: float = nonnegative(1.0, "SD of the screener's own noise (unaided screening is noisy: AFST)")
     advice_threshold: float = number(1.4, "judgement above which the family gets advice (rådgivning)")
-    investigation_threshold: float = number(2.3, "judgement above which a § 50 investigation starts")
+    investigation_threshold: float = number(2.5, "judgement above which a § 50 investigation starts")
     acute_threshold: float = number(4.4, "judgement above which the child is placed at once (acute)")
     advice_to_preventive: float = probability(
         0.22, "probability that advice leads to a § 11 preventive measure without investigation"
-    )
-    escalation_margin: float = nonnegative(
-        0.8, "a report on a child with an open case triggers a review if its judgement exceeds the case's last by this"
     )
 
 
@@ -165,12 +165,17 @@ class ScreeningConfig:
 class InvestigationConfig:
     """The § 50 child investigation (legal limit: 4 months)."""
 
-    start_delay_days: float = duration(14.0, "median days from screening to investigation start (assumption)")
+    start_delay_days: float = duration(
+        14.0, "median days from a caseworker taking the case to the § 50 start (acute cases: none) (assumption)"
+    )
+    start_delay_sigma: float = nonnegative(0.5, "lognormal sigma of the investigation start delay (assumption)")
     median_months: float = positive_duration(3.8, "median duration at nominal caseload (calibration.md)")
     sigma: float = nonnegative(0.45, "lognormal sigma of the duration; 0.45 gives ≈ 55% within 4 months")
     limit_months: float = positive_duration(4.0, "legal limit for finishing a § 50 investigation")
     decision_noise_sd: float = nonnegative(0.5, "SD of the caseworker's error after a full investigation")
-    hidden_revealed: float = share(1.0, "share of the hidden adversity an investigation reveals")
+    hidden_revealed: float = share(
+        1.0, "share of the hidden adversity a § 50 investigation reveals (cases without one see none of it)"
+    )
 
 
 @dataclass
@@ -182,7 +187,7 @@ class DecisionConfig:
     )
     preventive_threshold: float = number(0.9, "assessed need above which a § 11 preventive measure is chosen")
     home_based_threshold: float = number(1.5, "assessed need above which a § 52 home-based measure is chosen")
-    placement_threshold: float = number(2.2, "assessed need above which the child is placed")
+    placement_threshold: float = number(2.4, "assessed need above which the child is placed")
     placement_type_0_5: list[float] = shares(
         [0.17, 0.71, 0.09, 0.03, 0.0],
         "placement type at ages 0-5: network, foster family, institution, "
@@ -226,7 +231,6 @@ class CaseworkersConfig:
     involvement_workload_slope: float = nonnegative(
         0.5, "logit change in involvement per doubling of caseload above nominal"
     )
-    conversation: float = probability(0.6, "probability of a child conversation before a decision (BSB 56-65%)")
 
 
 @dataclass
@@ -258,7 +262,9 @@ class MeasureEffectsConfig:
 class OutcomesConfig:
     """Outcomes that do not feed back into the world: absence, 9th-grade exam, youth crime."""
 
-    absence_share: float = share(0.055, "share of lessons missed by a child of average need (SBST: 5.5%)")
+    absence_share: float = share(
+        0.055, "share of lessons missed by a child of average need (others: 5.5%, Ritzau from DST and KL)"
+    )
     absence_need_slope: float = nonnegative(0.45, "logit change in absence per SD of need")
     absence_child_sd: float = nonnegative(0.45, "SD of a child's persistent logit absence")
     absence_placed_shift: float = number(-0.5, "logit change in absence while placed (placement stabilises school)")
@@ -269,7 +275,7 @@ class OutcomesConfig:
     exam_grade_sd: float = nonnegative(1.8, "SD of the grade around its expectation")
     exam_household_slope: float = nonnegative(0.6, "grade points lost per SD of household disadvantage")
     crime_rate_per_year: list[float] = rates(
-        [0.002, 0.006, 0.012], "charges a year at ages 10-11, 12-14, 15-17 at average need (DKR ≈ 1% of 10-17)"
+        [0.002, 0.006, 0.012], "charges a year at ages 10-11, 12-14, 15-17, population means (DKR ≈ 1% of 10-17)"
     )
     crime_need_sensitivity: float = nonnegative(0.9, "log-hazard of a charge per SD of need")
 

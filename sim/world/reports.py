@@ -5,13 +5,14 @@ Intensity of source s for child i in month t (reports a month)::
     lambda[i, s, t] = rate[s, band(age)] / 12000 * inst[i, s] * exp(beta * min(-W[i, t], cap)) / norm
                       * boost[i, t] * placed[i, t]
 
-``rate`` is per 1,000 children a year at average need (``norm`` = E[exp(beta * min(Z, cap))] for Z ~ N(0, 1)
-makes it the population mean); ``cap`` (``need_cap``) stops the intensity growing without bound for the few
-children in the deepest trouble; ``inst`` is the reporting propensity of the child's daycare institution or
-school for those two sources (1 otherwise); ``boost`` is ``repeat_boost`` for ``repeat_boost_months`` after a
-report; ``placed`` is ``placed_factor`` while the child is in placement, away from the family. School
-reports start at age 6, which gives the "boom" at school start. A report covers the whole household with
-probability ``sibling_coreport``: every other child 0-17 of the household then gets a report too.
+``rate`` is per 1,000 children a year as a population mean: ``norm`` = E[exp(beta * min(Z, cap))] for
+Z ~ N(0, 1) makes the need factor average 1. ``cap`` (``need_cap``) stops the intensity growing without
+bound for the few children in the deepest trouble. ``inst`` is the reporting propensity of the child's
+daycare institution or school for those two sources (1 otherwise). ``boost`` is ``repeat_boost`` for
+``repeat_boost_months`` after a report; ``placed`` is ``placed_factor`` while the child is in placement, away
+from the family. School reports start at age 6, which gives the "boom" at school start. A report covers the
+whole household with probability ``sibling_coreport``: every other child 0-17 of the household then gets a
+report too.
 
 The count for each child and month is drawn by inverting the Poisson CDF at one uniform per child slot, so
 a policy that changes a child's intensity a little rarely changes its count, and never anyone else's.
