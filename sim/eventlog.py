@@ -58,19 +58,9 @@ SCHEMA = pa.schema(
 )
 
 
+# The buffer's columns: the log's, less month and year (derived from time at flush), with event codes.
 _RAW = pa.schema(
-    [
-        ("time", pa.float64()),
-        ("event", pa.int8()),
-        ("child_id", pa.int64()),
-        ("household_id", pa.int64()),
-        ("report_id", pa.int64()),
-        ("case_id", pa.int64()),
-        ("caseworker_id", pa.int32()),
-        ("kind", pa.string()),
-        ("value", pa.float64()),
-        ("flag", pa.bool_()),
-    ]
+    [pa.field("event", pa.int8()) if f.name == "event" else f for f in SCHEMA if f.name not in ("month", "year")]
 )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,12 @@ from sim.config import Config, compose_config
 from sim.model import SimulationResult, simulate
 
 SMALL = ["world=small", "world.years=4", "world.burn_in_years=2"]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    """``python -m sim ARGS`` from the repository root, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=ROOT, check=False)
 
 
 def run(overrides: list[str], out_dir: Path | None = None) -> SimulationResult:

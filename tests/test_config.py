@@ -1,14 +1,13 @@
 """Typed configuration: every bad key, value or option fails at start with one line naming the key and what
 is allowed; every preset composes."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from sim.cli import expand_sweeps, preflight, user_overrides
 from sim.config import ConfigError, compose_config
+from tests.conftest import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -101,13 +100,7 @@ def test_max_caseload_below_nominal_is_rejected():
 
 
 def test_command_line_bad_key_exits_with_one_line_and_no_run_folder(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "sim", "world.childrn=5", f"hydra.run.dir={tmp_path / 'run'}"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
+    proc = cli("world.childrn=5", f"hydra.run.dir={tmp_path / 'run'}")
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "error: unknown config key 'world.childrn' (did you mean 'children'?); allowed keys in world: name, children, "

@@ -49,8 +49,11 @@ def same(documented, default) -> bool:
     if isinstance(default, bool) or isinstance(default, str):
         return str(documented).lower() == str(default).lower()
     if isinstance(default, list):
-        return isinstance(documented, list) and len(documented) == len(default) and all(
-            abs(a - b) < 1e-9 for a, b in zip(documented, default, strict=True))
+        return (
+            isinstance(documented, list)
+            and len(documented) == len(default)
+            and all(abs(a - b) < 1e-9 for a, b in zip(documented, default, strict=True))
+        )
     return isinstance(documented, float) and abs(documented - default) < 1e-9
 
 

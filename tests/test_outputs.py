@@ -3,8 +3,6 @@ no half-written file that looks whole, and every column documented in the data d
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +14,7 @@ import yaml
 from sim.config import compose_config
 from sim.eventlog import EVENT_TYPES, SCHEMA, ParquetSink
 from sim.runfolder import verify_manifest, write_manifest
+from tests.conftest import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ("events", "reports", "panel", "children", "households", "institutions", "agency_monthly")
@@ -25,13 +24,7 @@ TABLES = ("events", "reports", "panel", "children", "households", "institutions"
 def run_folder(tmp_path_factory) -> Path:
     """``python -m sim world=small`` exactly as a user runs it (default horizon: 5 + 10 years)."""
     out = tmp_path_factory.mktemp("cli") / "run"
-    proc = subprocess.run(
-        [sys.executable, "-m", "sim", "world=small", f"hydra.run.dir={out}"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
+    proc = cli("world=small", f"hydra.run.dir={out}")
     assert proc.returncode == 0, proc.stderr
     return out
 
@@ -135,3 +128,29 @@ def test_every_column_of_every_table_is_in_the_data_dictionary(run_folder, table
 def test_summary_columns_are_documented(run_folder):
     columns = list(pd.read_csv(run_folder / "summary.csv").columns)
     assert list(documented_columns()["summary.csv"]) == columns
+
+
+def test_a_killed_run_leaves_nothing_that_looks_finished_and_a_rerun_completes(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    args = [sys.executable, "-m", "sim", "world=herning", f"hydra.run.dir={out}"]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not (out / "events.parquet.partial").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert (out / "events.parquet.partial").exists(), "the run should have been killed half-way"
+    assert not (out / "MANIFEST.json").exists()
+    assert not [p for p in out.glob("*.parquet")], "no table may appear under its final name"
+    assert not verify_manifest(out)
+
+    rerun = cli("world=herning", f"hydra.run.dir={out}")
+    assert rerun.returncode == 0, rerun.stderr
+    assert verify_manifest(out)
+    assert {f"{t}.parquet" for t in TABLES} <= {p.name for p in out.glob("*.parquet")}
