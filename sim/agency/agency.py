@@ -44,8 +44,6 @@ N_INTAKE = 10
 # type) and, separately, the child-involvement draw of a decision taken at that step.
 P_STEP, P_INVOLVED = 1, 2
 
-MEASURE_NAMES = (*MEASURE_TYPES,)
-
 
 class _Left(Exception):
     """The child left the municipality or turned 18: the case ends."""
@@ -65,12 +63,10 @@ class Case:
     measure: int = dec.NONE
     measure_start: float = math.nan
     investigated: bool = False  # a § 50 investigation has revealed the hidden household part
-    investigating: bool = False
     reviewable: bool = False
     review_requested: bool = False
     left: bool = False
     waiting: bool = False
-    request: simpy.Event | None = None
     process: simpy.Process | None = field(default=None, repr=False)
 
 
@@ -93,15 +89,13 @@ class _Report:
         "u",
     )
 
-    def __init__(self, month: int, child: int, arrival: float, source: int, sibling_of: int, u: np.ndarray) -> None:
-        self.month, self.child, self.arrival, self.source, self.sibling_of, self.u = (
-            month,
-            child,
-            arrival,
-            source,
-            sibling_of,
-            u,
-        )
+    def __init__(self, month: int, child: int, arrival: float, source: int, sibling_of: int, u: list[float]) -> None:
+        self.month = month
+        self.child = child
+        self.arrival = arrival
+        self.source = source
+        self.sibling_of = sibling_of
+        self.u = u  # the report's block of intake uniforms (U_* positions)
 
     def arrive(self, agency: Agency):
         return lambda _event: agency._arrive(self)
@@ -198,7 +192,7 @@ class Agency:
             self._open(child, hh, "preventive", rid, u)
 
     # ------------------------------------------------------------------ cases
-    def _open(self, child: int, hh: int, origin: str, rid: int, u: np.ndarray) -> None:
+    def _open(self, child: int, hh: int, origin: str, rid: int, u: list[float]) -> None:
         case = Case(self.next_case, child, hh, int(self.case_count[child]), origin, rid)
         self.next_case += 1
         self.case_count[child] += 1
@@ -245,7 +239,6 @@ class Agency:
     def _caseworker(self, case: Case):
         """Wait for a caseworker with room."""
         req = self.pool.request(self._sibling_caseworker(case))
-        case.request = req
         while not req.processed:
             if case.left:
                 if req.triggered:
@@ -260,7 +253,6 @@ class Agency:
                 pass
             finally:
                 case.waiting = False
-        case.request = None
         case.caseworker = req.value
 
     def _sibling_caseworker(self, case: Case) -> int | None:
@@ -312,7 +304,7 @@ class Agency:
             case.household,
             case=case.case_id,
             caseworker=case.caseworker,
-            kind=MEASURE_NAMES[measure],
+            kind=MEASURE_TYPES[measure],
             flag=kind == "acute",
         )
 
@@ -349,13 +341,13 @@ class Agency:
             case.household,
             case=case.case_id,
             caseworker=case.caseworker,
-            kind=MEASURE_NAMES[measure] if measure >= 0 else "none",
+            kind=MEASURE_TYPES[measure] if measure >= 0 else "none",
             value=assessed,
             flag=self._involved(case, u_involved),
         )
         return measure
 
-    def _case(self, case: Case, u: np.ndarray):
+    def _case(self, case: Case, u: list[float]):
         ac, env = self.ac, self.env
         try:
             if case.origin == "acute":
@@ -371,7 +363,6 @@ class Agency:
                         case, dec.lognormal(inv.start_delay_days, inv.start_delay_sigma, u[U_INV_DELAY])
                     )
                 start = env.now
-                case.investigating = True
                 self.open_investigations += 1
                 self.log.add(
                     env.now,
@@ -388,7 +379,6 @@ class Agency:
                     yield from self._sleep(case, months * DAYS_PER_MONTH)
                 finally:
                     self.open_investigations -= 1
-                    case.investigating = False
                     took = (env.now - start) / DAYS_PER_MONTH
                     self.log.add(
                         env.now,
@@ -448,7 +438,7 @@ class Agency:
                     case.household,
                     case=case.case_id,
                     caseworker=case.caseworker,
-                    kind=MEASURE_NAMES[case.measure],
+                    kind=MEASURE_TYPES[case.measure],
                 )
                 self._end_measure(case, "breakdown")
                 self._start_measure(
@@ -485,7 +475,7 @@ class Agency:
                     case.household,
                     case=case.case_id,
                     caseworker=case.caseworker,
-                    kind=MEASURE_NAMES[measure],
+                    kind=MEASURE_TYPES[measure],
                     value=assessed,
                     flag=self._involved(case, self._keyed(case, step, P_INVOLVED)[0]),
                 )
