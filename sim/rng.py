@@ -171,3 +171,11 @@ class Streams:
             words = self.seed_sequence(component, 2, extra).generate_state(2, dtype=np.uint32)
             self._keys[name] = Keyed((int(words[0]), int(words[1])))
         return self._keys[name]
+
+
+def replication_seeds(seed: int, replications: int) -> list[int]:
+    """Independent seeds for ``replications`` worlds of one run, derived from the run's seed (stable: the
+    first k seeds do not depend on how many replications are asked for)."""
+    return [
+        int(np.random.SeedSequence(seed, spawn_key=(0xC0FFEE, r)).generate_state(1)[0]) for r in range(replications)
+    ]

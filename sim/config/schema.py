@@ -310,10 +310,23 @@ class OutputConfig:
 
 
 @dataclass
+class CalibrationConfig:
+    """The side-by-side check against published figures (``experiment=calibrate``)."""
+
+    targets: str = text("denmark", "a targets file: a name in conf/targets/ or a path to a CSV with the same columns")
+    replications: int = positive_count(5, "independent worlds (seeds derived from the run's seed)")
+    workers: int = count(0, "parallel processes for replications; 0 uses every core")
+
+
+@dataclass
 class ExperimentConfig:
     """Which job ``python -m sim`` runs."""
 
-    name: str = choice("simulate", ("simulate",), "the job: simulate one world and write its tables")
+    name: str = choice(
+        "simulate",
+        ("simulate", "calibrate"),
+        "the job: simulate (one world and its tables) or calibrate (every published figure, side by side)",
+    )
 
 
 @dataclass
@@ -324,6 +337,9 @@ class Config:
     world: WorldConfig = field(default_factory=WorldConfig, metadata={"doc": "the simulated municipality"})
     output: OutputConfig = field(default_factory=OutputConfig, metadata={"doc": "what the run writes"})
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig, metadata={"doc": "the job"})
+    calibration: CalibrationConfig = field(
+        default_factory=CalibrationConfig, metadata={"doc": "calibration against published figures"}
+    )
 
 
 def register_configs() -> None:

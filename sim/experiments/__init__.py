@@ -7,8 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sim.config.schema import Config
-from sim.experiments import simulate
+from sim.experiments import calibrate, simulate
 
 EXPERIMENTS: dict[str, Callable[[Config, Path], list[Path]]] = {
     "simulate": simulate.run,
+    "calibrate": calibrate.run,
 }

@@ -22,6 +22,7 @@ SCHEMA = pa.schema(
         ("reports", pa.int16()),
         ("months_preventive", pa.int8()),
         ("months_placed", pa.int8()),
+        ("present_dec31", pa.bool_()),
         ("placed_jan1", pa.bool_()),
         ("placed_dec31", pa.bool_()),
         ("preventive_dec31", pa.bool_()),
@@ -68,6 +69,7 @@ class Panel:
             setattr(self, name, np.zeros(n, dtype=np.int16))
         self.absence_sum = np.zeros(n)
         self.wellbeing_sum = np.zeros(n)
+        self.present_dec31 = np.zeros(n, dtype=bool)
         self.placed_jan1 = np.zeros(n, dtype=bool)
         self.placed_dec31 = np.zeros(n, dtype=bool)
         self.preventive_dec31 = np.zeros(n, dtype=bool)
@@ -99,6 +101,7 @@ class Panel:
 
     def year_end(self, year: int, idx: np.ndarray, preventive: np.ndarray, placement_code: np.ndarray) -> None:
         """Record the 31 December state of present children ``idx`` and write the year's rows."""
+        self.present_dec31[idx] = True
         self.preventive_dec31[idx] = preventive
         self.placed_dec31[idx] = placement_code >= 0
         self.placement_dec31[idx] = placement_code
@@ -118,10 +121,13 @@ class Panel:
                 "reports": self.reports[rows],
                 "months_preventive": self.months_preventive[rows].astype(np.int8),
                 "months_placed": self.months_placed[rows].astype(np.int8),
+                "present_dec31": self.present_dec31[rows],
                 "placed_jan1": self.placed_jan1[rows],
                 "placed_dec31": self.placed_dec31[rows],
                 "preventive_dec31": self.preventive_dec31[rows],
-                "placement_type_dec31": pa.array(self.placement_names[self.placement_dec31[rows]], pa.string()),
+                "placement_type_dec31": pa.array(
+                    self.placement_names[self.placement_dec31[rows]], pa.string(), mask=self.placement_dec31[rows] < 0
+                ),
                 "absence": pa.array(absence.astype(np.float32), mask=np.isnan(absence)),
                 "crime_charges": self.crime_charges[rows].astype(np.int8),
                 "exam_taken": pa.array(exam == 1, mask=exam < 0),

@@ -1,0 +1,156 @@
+"""The calibration table: every target of a targets file, published against simulated, over replications.
+
+Each replication is an independent world (its own seed, derived from the run's seed); a target's simulated
+value is the mean over replications of the metric, and its Monte Carlo interval is mean ± t(0.975, R-1)
+standard errors across replications. A level target passes when the mean lies in the published band.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.calibration.metrics import DIRECTIONS, METRICS
+from sim.config.schema import Config
+from sim.model import simulate
+from sim.rng import replication_seeds
+from sim.tables import Tables
+
+
+def replicate(cfg: Config, seed: int, ids: list[str]) -> dict[str, np.ndarray]:
+    """Simulate one world with ``seed`` and compute the metrics ``ids``."""
+    tables = Tables.from_result(simulate(replace(cfg, seed=seed), keep=True))
+    return {i: np.atleast_1d(np.asarray(METRICS[i](tables), dtype=float)) for i in ids}
+
+
+def run_replications(
+    cfg: Config, ids: list[str], replications: int, workers: int = 0, progress: bool = False
+) -> list[dict[str, np.ndarray]]:
+    """Metrics of ``replications`` independent worlds, in parallel over ``workers`` processes (0: all cores)."""
+    seeds = replication_seeds(cfg.seed, replications)
+    workers = min(workers or os.cpu_count() or 1, replications)
+    if workers <= 1:
+        runs = (replicate(cfg, s, ids) for s in seeds)
+        return list(_progress(runs, replications, progress))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        runs = pool.map(replicate, [cfg] * replications, seeds, [ids] * replications)
+        return list(_progress(runs, replications, progress))
+
+
+def _progress(it, total: int, on: bool):
+    if not on:
+        return it
+    from tqdm import tqdm
+
+    return tqdm(it, total=total, desc="replications", unit="world")
+
+
+def summarise(targets: pd.DataFrame, runs: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """One row per target: published band, simulated mean, Monte Carlo interval, status."""
+    r = len(runs)
+    t_crit = float(stats.t.ppf(0.975, r - 1)) if r > 1 else math.nan
+    rows = []
+    for _, tg in targets.iterrows():
+        row = {k: tg[k] for k in ("id", "quantity", "published", "lower", "upper", "unit", "kind", "year", "source")}
+        if tg["kind"] == "na":
+            rows.append(
+                {
+                    **row,
+                    "simulated": math.nan,
+                    "mc_lower": math.nan,
+                    "mc_upper": math.nan,
+                    "se": math.nan,
+                    "detail": "needs youth followed past 17",
+                    "status": "n/a",
+                }
+            )
+            continue
+        values = np.vstack([run[tg["id"]] for run in runs])  # replications x components
+        mean = np.nanmean(values, axis=0)
+        se = np.nanstd(values, axis=0, ddof=1) / np.sqrt(r) if r > 1 else np.full(mean.shape, math.nan)
+        if tg["kind"] == "direction":
+            status = "PASS" if DIRECTIONS[tg["id"]](mean) else "FAIL"
+            detail = " ".join(f"{m:.4g}" for m in mean)
+            rows.append(
+                {
+                    **row,
+                    "simulated": math.nan,
+                    "mc_lower": math.nan,
+                    "mc_upper": math.nan,
+                    "se": math.nan,
+                    "detail": detail,
+                    "status": status,
+                }
+            )
+            continue
+        m, s = float(mean[0]), float(se[0])
+        status = "PASS" if tg["lower"] <= m <= tg["upper"] else "FAIL"
+        rows.append(
+            {
+                **row,
+                "simulated": m,
+                "mc_lower": m - t_crit * s,
+                "mc_upper": m + t_crit * s,
+                "se": s,
+                "detail": "",
+                "status": status,
+            }
+        )
+    out = pd.DataFrame(rows)
+    out.attrs["replications"] = r
+    return out
+
+
+def calibration_table(
+    cfg: Config, targets: pd.DataFrame, replications: int, workers: int = 0, progress: bool = False
+) -> pd.DataFrame:
+    """Simulate and summarise: the side-by-side table for ``cfg.world``."""
+    ids = [i for i, k in zip(targets["id"], targets["kind"], strict=True) if k != "na"]
+    return summarise(targets, run_replications(cfg, ids, replications, workers, progress))
+
+
+def _fmt(value: float, unit: str) -> str:
+    if not np.isfinite(value):
+        return "-"
+    if unit == "share":
+        return f"{100 * value:.1f}%"
+    if unit in ("per_1000", "cases"):
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def render(table: pd.DataFrame) -> str:
+    """The table as aligned text for the terminal."""
+    lines = []
+    header = ("id", "published", "band", "simulated", "MC 95% interval", "status")
+    body = []
+    for _, row in table.iterrows():
+        unit = row["unit"]
+        band = "-" if row["kind"] != "level" else f"{_fmt(row['lower'], unit)} - {_fmt(row['upper'], unit)}"
+        if row["kind"] == "direction":
+            sim, mc = row["detail"], ""
+        else:
+            sim = _fmt(row["simulated"], unit)
+            mc = (
+                ""
+                if not np.isfinite(row["mc_lower"])
+                else f"{_fmt(row['mc_lower'], unit)} - {_fmt(row['mc_upper'], unit)}"
+            )
+        published = str(row["published"])
+        body.append((row["id"], published[:34], band, sim, mc, row["status"]))
+    widths = [max(len(str(x[i])) for x in [header, *body]) for i in range(len(header))]
+    for line in [header, *body]:
+        lines.append("  ".join(str(v).ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
+    passed = (table["status"] == "PASS").sum()
+    failed = (table["status"] == "FAIL").sum()
+    lines.append(
+        f"{passed} PASS, {failed} FAIL, {(table['status'] == 'n/a').sum()} n/a "
+        f"({table.attrs.get('replications', '?')} replications)"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,73 @@
+"""The tables of one simulated world, as DataFrames: the seam between the simulator and everything that
+analyses it (calibration metrics, the truth, trial designs). Nothing downstream sees a simulator object.
+
+Columns are documented in ``docs/data-dictionary.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim.eventlog import DAYS_PER_MONTH
+from sim.model import SimulationResult
+
+TABLES = ("events", "reports", "panel", "agency_monthly", "children")
+
+
+@dataclass
+class Tables:
+    """One world's event log, reports, child-year panel, monthly agency state and children."""
+
+    events: pd.DataFrame
+    reports: pd.DataFrame
+    panel: pd.DataFrame
+    agency_monthly: pd.DataFrame
+    children: pd.DataFrame
+    start_year: int  # first calendar year of the observation period (after burn-in)
+    months: int  # simulated months, burn-in included
+
+    @classmethod
+    def from_result(cls, result: SimulationResult) -> Tables:
+        if result.events is None or result.panel is None:
+            raise ValueError("simulate(..., keep=True) is needed to analyse a result in memory")
+        return cls(
+            result.events,
+            result.reports,
+            result.panel,
+            result.agency_monthly,
+            result.population["children"],
+            result.start_year,
+            result.months,
+        )
+
+    @classmethod
+    def from_folder(cls, folder: Path) -> Tables:
+        """Read a run folder written by ``python -m sim``."""
+        folder = Path(folder)
+        cfg = yaml.safe_load((folder / "config.yaml").read_text())
+        frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
+        return cls(**frames, start_year=int(cfg["world"]["start_year"]), months=len(frames["agency_monthly"]))
+
+    @property
+    def horizon(self) -> float:
+        """End of the simulation, in days since month 0."""
+        return self.months * DAYS_PER_MONTH
+
+    @property
+    def years(self) -> list[int]:
+        """The calendar years of the observation period."""
+        return sorted(int(y) for y in self.agency_monthly["year"].unique() if y >= self.start_year)
+
+    def age_at(self, child_id: pd.Series | np.ndarray, time: pd.Series | np.ndarray) -> np.ndarray:
+        """Exact age in years of children at times (days since month 0)."""
+        birth = self.children.set_index("child_id")["birth_month"].reindex(np.asarray(child_id)).to_numpy()
+        return (np.asarray(time, dtype=float) / DAYS_PER_MONTH - birth) / 12.0
+
+    def observed(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Rows of ``frame`` in the observation period (by its ``year`` column)."""
+        return frame[frame["year"] >= self.start_year]
