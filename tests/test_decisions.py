@@ -36,7 +36,17 @@ def test_an_in_home_measure_escalates_only_past_the_margin():
     just_below = D.home_based_threshold + F.escalate_margin - 0.01
     assert dec.review(dec.LEVEL_PREVENTIVE, just_below, D, F) == dec.LEVEL_PREVENTIVE
     assert dec.review(dec.LEVEL_PREVENTIVE, just_below + 0.02, D, F) == dec.LEVEL_HOME
-    assert dec.review(dec.LEVEL_HOME, D.placement_threshold + F.escalate_margin, D, F) == dec.LEVEL_PLACED
+    at_15 = dec.placement_threshold(D, 15.0) + F.escalate_margin
+    assert dec.review(dec.LEVEL_HOME, at_15 - 0.01, D, F, age_years=15.0) == dec.LEVEL_HOME
+    assert dec.review(dec.LEVEL_HOME, at_15, D, F, age_years=15.0) == dec.LEVEL_PLACED
+
+
+def test_young_children_are_placed_only_at_higher_need():
+    assert dec.placement_threshold(D, 3.0) == D.placement_threshold + D.placement_age_offset[0]
+    assert dec.placement_threshold(D, 3.0) > dec.placement_threshold(D, 15.0)
+    judgement = S.acute_threshold + D.placement_age_offset[2]
+    assert dec.triage(judgement, S, dec.placement_offset(D, 15.0)) == dec.ACUTE
+    assert dec.triage(judgement, S, dec.placement_offset(D, 3.0)) != dec.ACUTE
 
 
 def test_placement_type_follows_the_age_band_shares():

@@ -176,7 +176,7 @@ class Agency:
             if judgement >= s.investigation_threshold:  # would have opened an investigation on its own
                 self._notify(case, review=True)
         else:
-            triage = dec.triage(judgement, s)
+            triage = dec.triage(judgement, s, dec.placement_offset(self.ac.decision, self._age(child)))
         rid = r.report_id
         self.log.add(
             env.now, "screening", child, hh, report=rid, kind=dec.TRIAGE[triage], value=r.hours, flag=r.hours <= 24.0
@@ -327,7 +327,7 @@ class Agency:
 
     def _decide(self, case: Case, assessed: float, u_type: float, u_involved: float, *, investigated: bool) -> int:
         """Log a decision and return the measure code decided (-1: none)."""
-        level = dec.level_for(assessed, self.ac.decision)
+        level = dec.level_for(assessed, self.ac.decision, self._age(case.child))
         if case.origin == "preventive" and not investigated:
             level = dec.LEVEL_PREVENTIVE  # without § 50 only a § 11 preventive measure is possible
         measure = dec.measure_for_level(level, self._age(case.child), u_type, self.ac.decision)
@@ -421,9 +421,8 @@ class Agency:
             step += 1
             u_time, u_breakdown, u_review, u_type = self._keyed(case, step, P_STEP)
             due_months = f.first_months if since_start == 0 else f.interval_months
-            wait = (
-                due_months * DAYS_PER_MONTH * self._workload(case) * math.exp(f.lateness_sigma * dec.quantile(u_time))
-            )
+            lateness = f.lateness_median * math.exp(f.lateness_sigma * dec.quantile(u_time))
+            wait = due_months * DAYS_PER_MONTH * self._workload(case) * lateness
             breakdown_in = math.inf
             if dec.level_of(case.measure) == dec.LEVEL_PLACED:
                 rate = f.breakdown_rate_per_year[min(int(self._age(case.child) // 6), 2)] / 365.25
@@ -441,10 +440,11 @@ class Agency:
                     kind=MEASURE_TYPES[case.measure],
                 )
                 self._end_measure(case, "breakdown")
-                self._start_measure(
-                    case,
-                    dec.placement_type(self._age(case.child), u_type, d, breakdown=True),
-                )
+                # After a breakdown the child goes home with a home-based measure or to a new placement. The
+                # step's review uniform is free here (no review happens in this step).
+                home = u_review < f.breakdown_home_share
+                new = dec.HOME_BASED if home else dec.placement_type(self._age(case.child), u_type, d, breakdown=True)
+                self._start_measure(case, new)
                 since_start = 0
                 continue
             months = (env.now - case.measure_start) / DAYS_PER_MONTH
@@ -462,7 +462,7 @@ class Agency:
             )
             since_start += 1
             level = dec.level_of(case.measure)
-            new_level = dec.review(level, assessed, d, f)
+            new_level = dec.review(level, assessed, d, f, self._age(case.child))
             if new_level == dec.CLOSE:
                 self._end_measure(case, "closed")
                 raise _Closed

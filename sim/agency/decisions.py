@@ -36,9 +36,10 @@ def lognormal(median: float, sigma: float, u: float) -> float:
     return median * math.exp(sigma * quantile(u)) if sigma > 0 else median
 
 
-def triage(judgement: float, s: ScreeningConfig) -> int:
-    """The screener's triage of a report on a child without an open case."""
-    if judgement >= s.acute_threshold:
+def triage(judgement: float, s: ScreeningConfig, acute_offset: float = 0.0) -> int:
+    """The screener's triage of a report on a child without an open case. ``acute_offset`` raises the bar for
+    an acute placement as the placement threshold is raised for the child's age."""
+    if judgement >= s.acute_threshold + acute_offset:
         return ACUTE
     if judgement >= s.investigation_threshold:
         return INVESTIGATION
@@ -47,15 +48,25 @@ def triage(judgement: float, s: ScreeningConfig) -> int:
     return NO_ACTION
 
 
-def level_for(assessed: float, d: DecisionConfig) -> int:
-    """Intensity level the assessed need calls for."""
-    if assessed >= d.placement_threshold:
+def level_for(assessed: float, d: DecisionConfig, age_years: float = 12.0) -> int:
+    """Intensity level the assessed need calls for (the placement threshold depends on the child's age)."""
+    if assessed >= placement_threshold(d, age_years):
         return LEVEL_PLACED
     if assessed >= d.home_based_threshold:
         return LEVEL_HOME
     if assessed >= d.preventive_threshold:
         return LEVEL_PREVENTIVE
     return LEVEL_NONE
+
+
+def placement_threshold(d: DecisionConfig, age_years: float) -> float:
+    """The assessed need at which a child of this age is placed."""
+    return d.placement_threshold + placement_offset(d, age_years)
+
+
+def placement_offset(d: DecisionConfig, age_years: float) -> float:
+    """How much more need a child of this age must show before it is placed (acute or decided)."""
+    return d.placement_age_offset[min(max(int(age_years // 6), 0), 2)]
 
 
 def level_of(measure: int) -> int:
@@ -65,13 +76,11 @@ def level_of(measure: int) -> int:
     return min(measure, LEVEL_PLACED)
 
 
-def threshold_of(level: int, d: DecisionConfig) -> float:
-    """The assessed need at which ``level`` starts."""
-    return {
-        LEVEL_PREVENTIVE: d.preventive_threshold,
-        LEVEL_HOME: d.home_based_threshold,
-        LEVEL_PLACED: d.placement_threshold,
-    }[level]
+def threshold_of(level: int, d: DecisionConfig, age_years: float = 12.0) -> float:
+    """The assessed need at which ``level`` starts for a child of this age."""
+    if level == LEVEL_PLACED:
+        return placement_threshold(d, age_years)
+    return d.preventive_threshold if level == LEVEL_PREVENTIVE else d.home_based_threshold
 
 
 def placement_type(age_years: float, u: float, d: DecisionConfig, breakdown: bool = False) -> int:
@@ -108,7 +117,7 @@ def measure_for_level(level: int, age_years: float, u: float, d: DecisionConfig)
     return placement_type(age_years, u, d)
 
 
-def review(level: int, assessed: float, d: DecisionConfig, f: FollowUpConfig) -> int:
+def review(level: int, assessed: float, d: DecisionConfig, f: FollowUpConfig, age_years: float = 12.0) -> int:
     """The intensity level after a follow-up review of a running measure at ``level``, or CLOSE.
 
     A placed child goes home (to a home-based measure) when the assessed need falls below
@@ -119,8 +128,8 @@ def review(level: int, assessed: float, d: DecisionConfig, f: FollowUpConfig) ->
         return LEVEL_HOME if assessed < f.step_down_threshold else LEVEL_PLACED
     if assessed < f.close_threshold:
         return CLOSE
-    if assessed >= threshold_of(level + 1, d) + f.escalate_margin:
-        return max(level, level_for(assessed - f.escalate_margin, d))
+    if assessed >= threshold_of(level + 1, d, age_years) + f.escalate_margin:
+        return max(level, level_for(assessed - f.escalate_margin, d, age_years))
     return level
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import replace
 
 import numpy as np
@@ -30,17 +30,24 @@ def replicate(cfg: Config, seed: int, ids: list[str]) -> dict[str, np.ndarray]:
 
 
 def run_replications(
-    cfg: Config, ids: list[str], replications: int, workers: int = 0, progress: bool = False
+    cfg: Config,
+    ids: list[str],
+    replications: int,
+    workers: int = 0,
+    progress: bool = False,
+    pool: Executor | None = None,
 ) -> list[dict[str, np.ndarray]]:
-    """Metrics of ``replications`` independent worlds, in parallel over ``workers`` processes (0: all cores)."""
+    """Metrics of ``replications`` independent worlds, in parallel over ``workers`` processes (0: all cores)
+    or on an existing ``pool``."""
     seeds = replication_seeds(cfg.seed, replications)
-    workers = min(workers or os.cpu_count() or 1, replications)
-    if workers <= 1:
-        runs = (replicate(cfg, s, ids) for s in seeds)
-        return list(_progress(runs, replications, progress))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    if pool is not None:
         runs = pool.map(replicate, [cfg] * replications, seeds, [ids] * replications)
         return list(_progress(runs, replications, progress))
+    workers = min(workers or os.cpu_count() or 1, replications)
+    if workers <= 1:
+        return list(_progress((replicate(cfg, s, ids) for s in seeds), replications, progress))
+    with ProcessPoolExecutor(max_workers=workers) as own:
+        return run_replications(cfg, ids, replications, progress=progress, pool=own)
 
 
 def _progress(it, total: int, on: bool):

@@ -53,6 +53,8 @@ def load_targets(name_or_path: str) -> pd.DataFrame:
             pd.notna(row["lower"]) and pd.notna(row["upper"]) and row["lower"] <= row["upper"]
         ):
             raise ConfigError(f"{where}: a level target needs lower <= upper (got {row['lower']}, {row['upper']})")
-    if df["id"].duplicated().any():
-        raise ConfigError(f"{path.name}: duplicate id(s) {', '.join(df.loc[df['id'].duplicated(), 'id'])}")
+    duplicated = df.index[df["id"].duplicated()]
+    if len(duplicated):
+        i = duplicated[0]
+        raise ConfigError(f"{path.name} row {i + 2} ({df.loc[i, 'id']}): duplicate id; each target appears once")
     return df

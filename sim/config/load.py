@@ -66,6 +66,10 @@ def friendly_message(exc: BaseException) -> str:
                 value, target = m.group(1), _TYPE_WORDS.get(m.group(2), m.group(2).lower())
                 return f"{full_key} = {value!r} is not allowed: must be {target}"
             return f"{full_key}: {detail}"
+    for x in chain:
+        mark = getattr(x, "problem_mark", None)
+        if mark is not None:  # a YAML syntax error: say where
+            return f"{Path(mark.name).name} line {mark.line + 1}, column {mark.column + 1}: {x.problem} ({x.context})"
     lines = [ln for ln in str(exc).splitlines() if ln.strip()]
     return lines[0] if lines else type(exc).__name__
 
@@ -100,6 +104,18 @@ def validate_config(cfg: Config) -> Config:
             f"home_based_threshold <= placement_threshold (got {d.preventive_threshold}, "
             f"{d.home_based_threshold}, {d.placement_threshold})"
         )
+    for i, free in enumerate(cfg.fit.parameters):
+        key = f"fit.parameters[{i}]"
+        from sim.config.paths import get_value
+
+        try:
+            value = get_value(cfg, free.key) if free.key else None
+        except ConfigError as exc:
+            raise ConfigError(f"{key}.key = {free.key!r} is not allowed: {exc}") from None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{key}.key = {free.key!r} is not allowed: must name a numeric config value")
+        if not free.lower < free.upper:
+            raise ConfigError(f"{key} bounds are not allowed: need lower < upper (got {free.lower}, {free.upper})")
     cw = cfg.world.agency.caseworkers
     if cw.max_caseload < cw.nominal_caseload:
         raise ConfigError(

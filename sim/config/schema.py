@@ -18,6 +18,7 @@ from sim.config.fields import (
     flag,
     nonnegative,
     number,
+    numbers,
     persistence,
     positive,
     positive_count,
@@ -111,8 +112,8 @@ class ReportRatesConfig:
     """Reports per 1,000 children a year by source, for ages 0-5, 6-11, 12-17: population means (the need
     factor is normalised to mean 1), before repeat boosts, sibling co-reports and the rate multiplier."""
 
-    school: list[float] = rates([0.0, 38.0, 38.0], "schools and youth education")
-    daycare: list[float] = rates([20.0, 1.0, 0.0], "daycare, dagpleje, SFO and clubs")
+    school: list[float] = rates([0.0, 33.0, 33.0], "schools and youth education")
+    daycare: list[float] = rates([17.0, 1.0, 0.0], "daycare, dagpleje, SFO and clubs")
     health: list[float] = rates([12.0, 8.0, 15.0], "GPs, health visitors, psychiatry, dentists")
     hospital: list[float] = rates([9.0, 6.0, 12.0], "hospitals")
     police: list[float] = rates([7.0, 9.0, 26.0], "police and courts")
@@ -157,7 +158,7 @@ class ScreeningConfig:
     investigation_threshold: float = number(2.5, "judgement above which a § 50 investigation starts")
     acute_threshold: float = number(4.4, "judgement above which the child is placed at once (acute)")
     advice_to_preventive: float = probability(
-        0.22, "probability that advice leads to a § 11 preventive measure without investigation"
+        0.28, "probability that advice leads to a § 11 preventive measure without investigation"
     )
 
 
@@ -187,14 +188,19 @@ class DecisionConfig:
     )
     preventive_threshold: float = number(0.9, "assessed need above which a § 11 preventive measure is chosen")
     home_based_threshold: float = number(1.5, "assessed need above which a § 52 home-based measure is chosen")
-    placement_threshold: float = number(2.4, "assessed need above which the child is placed")
+    placement_threshold: float = number(2.268, "assessed need above which the child is placed")
+    placement_age_offset: list[float] = numbers(
+        [0.46, -0.19, 0.11],
+        "added to the placement threshold at ages 0-5, 6-11, 12-17: young children are placed only at higher "
+        "need (placements started under 5: 14%, DST-anbr)",
+    )
     placement_type_0_5: list[float] = shares(
-        [0.17, 0.71, 0.09, 0.03, 0.0],
+        [0.10, 0.80, 0.07, 0.03, 0.0],
         "placement type at ages 0-5: network, foster family, institution, "
         "opholdssted, other (own room, boarding school)",
     )
-    placement_type_6_11: list[float] = shares([0.10, 0.60, 0.15, 0.12, 0.03], "placement type at ages 6-11")
-    placement_type_12_17: list[float] = shares([0.05, 0.30, 0.24, 0.25, 0.16], "placement type at ages 12-17")
+    placement_type_6_11: list[float] = shares([0.08, 0.70, 0.10, 0.09, 0.03], "placement type at ages 6-11")
+    placement_type_12_17: list[float] = shares([0.05, 0.47, 0.21, 0.19, 0.08], "placement type at ages 12-17")
     start_delay_days: float = duration(28.0, "median days from decision to measure start (assumption)")
     start_delay_sigma: float = nonnegative(0.6, "lognormal sigma of the start delay")
 
@@ -205,13 +211,19 @@ class FollowUpConfig:
 
     first_months: float = positive_duration(3.0, "first follow-up is due this many months after a measure starts")
     interval_months: float = positive_duration(6.0, "later follow-ups every this many months (the law: 6)")
+    lateness_median: float = positive(
+        1.2, "median time to a follow-up as a multiple of its due time, at nominal caseload (1: on time)"
+    )
     lateness_sigma: float = nonnegative(0.5, "lognormal sigma of follow-up timing around the due date")
     review_noise_sd: float = nonnegative(0.5, "SD of the caseworker's error at a follow-up review")
     close_threshold: float = number(0.8, "assessed need below which a measure closes")
-    step_down_threshold: float = number(0.5, "assessed need below which a placed child returns home")
+    step_down_threshold: float = number(0.231, "assessed need below which a placed child returns home")
     escalate_margin: float = nonnegative(0.6, "escalate when assessed need exceeds the next level by this")
+    breakdown_home_share: float = share(
+        0.1, "share of breakdowns after which the child goes home with a home-based measure, not to a new placement"
+    )
     breakdown_rate_per_year: list[float] = rates(
-        [0.015, 0.025, 0.085], "placement breakdowns a year by age band (SOC-break: 3.5-6.5%, 64% at 13-17)"
+        [0.015, 0.045, 0.095], "placement breakdowns a year by age band (SOC-break: 3.5-6.5%, 64% at 13-17)"
     )
 
 
@@ -219,7 +231,7 @@ class FollowUpConfig:
 class CaseworkersConfig:
     """The caseworker pool: each caseworker holds cases up to a maximum; beyond that cases queue."""
 
-    per_1000_children: float = positive(1.3, "full-time caseworkers per 1,000 children 0-17 (open cases ÷ 32)")
+    per_1000_children: float = positive(1.59, "full-time caseworkers per 1,000 children 0-17 (open cases ÷ 32)")
     max_caseload: int = positive_count(45, "cases a caseworker can hold; new cases queue beyond this")
     nominal_caseload: float = caseload(32.0, "reference caseload for workload effects (DS: 33 in 2019)")
     workload_elasticity: float = nonnegative(
@@ -265,19 +277,19 @@ class OutcomesConfig:
     absence_share: float = share(
         0.055, "share of lessons missed by a child of average need (others: 5.5%, Ritzau from DST and KL)"
     )
-    absence_need_slope: float = nonnegative(0.45, "logit change in absence per SD of need")
+    absence_need_slope: float = nonnegative(0.33, "logit change in absence per SD of need")
     absence_child_sd: float = nonnegative(0.45, "SD of a child's persistent logit absence")
-    absence_placed_shift: float = number(-0.5, "logit change in absence while placed (placement stabilises school)")
-    exam_taken: float = probability(0.95, "probability of taking the 9th-grade exams at average wellbeing")
-    exam_taken_slope: float = nonnegative(1.1, "logit change per SD of mean wellbeing at 12-16")
-    exam_grade_mean: float = number(8.2, "mean grade at average wellbeing (SBST: others 8)")
-    exam_grade_slope: float = nonnegative(1.0, "grade points per SD of mean wellbeing at 12-16")
+    absence_placed_shift: float = number(-0.53, "logit change in absence while placed (placement stabilises school)")
+    exam_taken: float = probability(0.945, "probability of taking the 9th-grade exams at average wellbeing")
+    exam_taken_slope: float = nonnegative(1.65, "logit change per SD of mean wellbeing at 12-16")
+    exam_grade_mean: float = number(8.0, "mean grade at average wellbeing (SBST: others 8)")
+    exam_grade_slope: float = nonnegative(1.02, "grade points per SD of mean wellbeing at 12-16")
     exam_grade_sd: float = nonnegative(1.8, "SD of the grade around its expectation")
     exam_household_slope: float = nonnegative(0.6, "grade points lost per SD of household disadvantage")
     crime_rate_per_year: list[float] = rates(
-        [0.002, 0.006, 0.012], "charges a year at ages 10-11, 12-14, 15-17, population means (DKR ≈ 1% of 10-17)"
+        [0.003, 0.0112, 0.015], "charges a year at ages 10-11, 12-14, 15-17, population means (DKR ≈ 1% of 10-17)"
     )
-    crime_need_sensitivity: float = nonnegative(0.9, "log-hazard of a charge per SD of need")
+    crime_need_sensitivity: float = nonnegative(1.13, "log-hazard of a charge per SD of need")
 
 
 @dataclass
@@ -319,13 +331,46 @@ class CalibrationConfig:
 
 
 @dataclass
+class FreeParameterConfig:
+    """A config value the fit may move, and its range."""
+
+    key: str = text("", "dotted key of a numeric config value, e.g. world.reports.rate_multiplier or a list[1]")
+    lower: float = number(0.0, "smallest value the fit may try")
+    upper: float = number(1.0, "largest value the fit may try")
+
+
+@dataclass
+class FitConfig:
+    """Recalibration (``experiment=recalibrate``): move free parameters until the world matches a targets file.
+
+    Simulated method of moments: minimise the sum over targets of ((simulated - band centre) / half band)^2,
+    with fixed seeds (common random numbers make the objective deterministic), by bounded Nelder-Mead.
+    """
+
+    name: str = text("none", "name of the fit (conf/fit/<name>.yaml)")
+    targets: str = text("denmark", "targets file to match: a name in conf/targets/ or a path")
+    target_ids: list[str] = field(
+        default_factory=list, metadata={"doc": "targets to match; empty: every level target of the file"}
+    )
+    parameters: list[FreeParameterConfig] = field(
+        default_factory=list, metadata={"doc": "the free parameters (key, lower, upper)"}
+    )
+    replications: int = positive_count(2, "worlds per evaluation of the objective (fixed seeds)")
+    max_evaluations: int = positive_count(80, "most objective evaluations the optimiser may use")
+    initial_points: int = count(
+        0, "points of a Latin hypercube over the bounds evaluated first; the local search starts at the best"
+    )
+
+
+@dataclass
 class ExperimentConfig:
     """Which job ``python -m sim`` runs."""
 
     name: str = choice(
         "simulate",
-        ("simulate", "calibrate"),
-        "the job: simulate (one world and its tables) or calibrate (every published figure, side by side)",
+        ("simulate", "calibrate", "recalibrate"),
+        "the job: simulate (one world and its tables), calibrate (every published figure, side by side) or "
+        "recalibrate (fit free parameters to a targets file)",
     )
 
 
@@ -340,6 +385,7 @@ class Config:
     calibration: CalibrationConfig = field(
         default_factory=CalibrationConfig, metadata={"doc": "calibration against published figures"}
     )
+    fit: FitConfig = field(default_factory=FitConfig, metadata={"doc": "recalibration to a targets file"})
 
 
 def register_configs() -> None:

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sim.config.schema import Config
-from sim.experiments import calibrate, simulate
+from sim.experiments import calibrate, recalibrate, simulate
 
 EXPERIMENTS: dict[str, Callable[[Config, Path], list[Path]]] = {
     "simulate": simulate.run,
     "calibrate": calibrate.run,
+    "recalibrate": recalibrate.run,
 }
