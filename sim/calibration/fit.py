@@ -22,6 +22,8 @@ from sim.calibration.table import run_replications
 from sim.config.paths import get_value, with_values
 from sim.config.schema import Config, FreeParameterConfig
 
+_SCIPY_METHOD = {"nelder-mead": "Nelder-Mead", "powell": "Powell"}
+
 
 @dataclass
 class FitResult:
@@ -63,6 +65,7 @@ def fit(
     workers: int = 0,
     ids: list[str] | None = None,
     initial_points: int = 0,
+    method: str = "nelder-mead",
     log=print,
 ) -> FitResult:
     """Fit ``free`` parameters of ``cfg`` to the level targets ``ids`` (all if empty) of ``targets``.
@@ -77,7 +80,7 @@ def fit(
     keys = [p.key for p in free]
     lo = np.array([p.lower for p in free], dtype=float)
     hi = np.array([p.upper for p in free], dtype=float)
-    start = np.clip([float(get_value(cfg, k)) for k in keys], lo, hi)
+    start = np.clip([float(get_value(cfg, p.key) if p.start is None else p.start) for p in free], lo, hi)
     trace: list[dict] = []
     workers = min(workers or os.cpu_count() or 1, replications)
 
@@ -105,18 +108,14 @@ def fit(
             losses = [objective(z) for z in design]
             if min(losses) < start_loss:
                 z0 = design[int(np.argmin(losses))]
-        optimize.minimize(  # every evaluation is in the trace; the best one recorded is the answer
-            objective,
-            z0,
-            method="Nelder-Mead",
-            bounds=[(0.0, 1.0)] * len(keys),
-            options={
-                "maxfev": max(max_evaluations - 1 - initial_points, 1),
-                "xatol": 1e-3,
-                "fatol": 1e-3,
-                "initial_simplex": _simplex(z0),
-            },
-        )
+        budget = max(max_evaluations - 1 - initial_points, 1)
+        bounds = [(0.0, 1.0)] * len(keys)
+        if method == "powell":
+            options = {"maxfev": budget, "xtol": 1e-3, "ftol": 1e-3}
+        else:
+            options = {"maxfev": budget, "xatol": 1e-3, "fatol": 1e-3, "initial_simplex": _simplex(z0)}
+        # Every evaluation is in the trace; the best one recorded is the answer.
+        optimize.minimize(objective, z0, method=_SCIPY_METHOD[method], bounds=bounds, options=options)
     table = pd.DataFrame(trace)
     i = int(table["loss"].idxmin())
     values = {k: float(table.loc[i, k]) for k in keys}

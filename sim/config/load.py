@@ -116,6 +116,8 @@ def validate_config(cfg: Config) -> Config:
             raise ConfigError(f"{key}.key = {free.key!r} is not allowed: must name a numeric config value")
         if not free.lower < free.upper:
             raise ConfigError(f"{key} bounds are not allowed: need lower < upper (got {free.lower}, {free.upper})")
+        if free.start is not None and not free.lower <= free.start <= free.upper:
+            raise ConfigError(f"{key}.start = {free.start} is not allowed: must lie in [{free.lower}, {free.upper}]")
     cw = cfg.world.agency.caseworkers
     if cw.max_caseload < cw.nominal_caseload:
         raise ConfigError(

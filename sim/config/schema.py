@@ -337,6 +337,9 @@ class FreeParameterConfig:
     key: str = text("", "dotted key of a numeric config value, e.g. world.reports.rate_multiplier or a list[1]")
     lower: float = number(0.0, "smallest value the fit may try")
     upper: float = number(1.0, "largest value the fit may try")
+    start: float | None = field(
+        default=None, metadata={"doc": "where the search starts (default: the value in the config), within the bounds"}
+    )
 
 
 @dataclass
@@ -357,6 +360,12 @@ class FitConfig:
     )
     replications: int = positive_count(2, "worlds per evaluation of the objective (fixed seeds)")
     max_evaluations: int = positive_count(80, "most objective evaluations the optimiser may use")
+    method: str = choice(
+        "nelder-mead",
+        ("nelder-mead", "powell"),
+        "local search: nelder-mead (a simplex) or powell (one direction at a time, for targets each governed "
+        "mostly by one parameter)",
+    )
     initial_points: int = count(
         0, "points of a Latin hypercube over the bounds evaluated first; the local search starts at the best"
     )

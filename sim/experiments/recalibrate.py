@@ -54,6 +54,7 @@ def run(cfg: Config, out_dir: Path) -> list[Path]:
         cfg.calibration.workers,
         f.target_ids,
         f.initial_points,
+        f.method,
     )
     files = [atomic_write_text(out_dir / "fit_trace.csv", result.trace.to_csv(index=False, float_format="%.6g"))]
     preset = f"{cfg.world.name}_{f.name}"
