@@ -33,6 +33,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "breakdown",
     "case_close",
     "outcome",
+    "policy",  # what a policy did; kind is "<policy>:<what>" (e.g. a risk score shown, a daycare inquiry)
 )
 
 _EVENT_CODE = {e: i for i, e in enumerate(EVENT_TYPES)}

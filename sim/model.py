@@ -24,6 +24,7 @@ from sim.agency.agency import Agency
 from sim.agency.decisions import TRIAGE
 from sim.config.schema import SOURCES, Config
 from sim.eventlog import DAYS_PER_MONTH, SCHEMA, EventLog, ParquetSink
+from sim.policies.base import Context, Hooks, Policy
 from sim.rng import Streams
 from sim.runfolder import write_table
 from sim.world.panel import SCHEMA as PANEL_SCHEMA
@@ -78,6 +79,13 @@ def _fewer_gc_passes(threshold: int = 200_000) -> Iterator[None]:
         gc.set_threshold(*old)
 
 
+def active_policies(cfg: Config) -> list[Policy]:
+    """The policies of ``cfg.policy`` (typed configs by name), in name order."""
+    from sim.policies import POLICIES
+
+    return [POLICIES[name](settings) for name, settings in sorted(cfg.policy.items())]
+
+
 def _clock(env: simpy.Environment, world: World, agency: Agency, log: EventLog, monthly: list[dict]):
     for month in range(world.months):
         if month % 12 == 0:
@@ -111,9 +119,16 @@ def simulate(cfg: Config, out_dir: Path | None = None, *, keep: bool | None = No
     panel_sink = _MemorySink(path("panel.parquet", out.panel), PANEL_SCHEMA, out.compression)
     first_year = cfg.world.start_year - cfg.world.burn_in_years
     log = EventLog(event_sink, first_year)
-    world = World(cfg.world, streams, log, panel_sink)
+    policies = active_policies(cfg)
+    world_cfg = cfg.world
+    for policy in policies:
+        world_cfg = policy.adjust(world_cfg)
+    world = World(world_cfg, streams, log, panel_sink)
     env = simpy.Environment()
-    agency = Agency(env, world, cfg.world, streams, log)
+    agency = Agency(env, world, world_cfg, streams, log)
+    hooks = Hooks(policies)
+    world.hooks = agency.hooks = hooks
+    hooks.attach(Context(env=env, world=world, agency=agency, streams=streams, log=log))
     monthly: list[dict] = []
     env.process(_clock(env, world, agency, log, monthly))
     with _fewer_gc_passes():
@@ -172,6 +187,7 @@ def report_table(world: World, agency: Agency) -> pd.DataFrame:
         "prior_reports_household",
         "prior_measure",
         "open_case",
+        "months_since_last_report",
     ]
     arrived = pd.DataFrame(agency.arrivals, columns=arrival_cols).set_index("report_id")
     screened = pd.DataFrame(agency.screenings, columns=["report_id", "screening_hours", "triage"])
@@ -197,6 +213,7 @@ def report_table(world: World, agency: Agency) -> pd.DataFrame:
     out["prior_reports_household"] = df["prior_reports_household"].to_numpy(dtype=np.int32)
     out["prior_measure"] = df["prior_measure"].to_numpy(dtype=bool)
     out["open_case"] = df["open_case"].to_numpy(dtype=bool)
+    out["months_since_last_report"] = df["months_since_last_report"].to_numpy(dtype=np.float64)
     out["parent_education"] = np.array(["basic", "vocational", "higher"], dtype=object)[pop.hh_education[hh]]
     out["parent_unemployed"] = pop.hh_unemployed[hh]
     out["parent_psychiatric"] = pop.hh_psychiatric[hh]

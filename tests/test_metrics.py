@@ -165,6 +165,7 @@ def reports_frame(rows: list[dict], birth: Callable[[np.ndarray], np.ndarray]) -
             "prior_reports_household": np.zeros(n, dtype=np.int32),
             "prior_measure": np.zeros(n, dtype=bool),
             "open_case": np.zeros(n, dtype=bool),
+            "months_since_last_report": np.full(n, np.nan),
             "parent_education": np.full(n, "vocational", dtype=object),
             "parent_unemployed": np.zeros(n, dtype=bool),
             "parent_psychiatric": np.zeros(n, dtype=bool),

@@ -21,6 +21,7 @@ from sim.agency import decisions as dec
 from sim.agency.caseworkers import CaseworkerPool
 from sim.config.schema import MEASURE_TYPES, SOURCES, WorldConfig
 from sim.eventlog import DAYS_PER_MONTH, EventLog
+from sim.policies.base import Hooks
 from sim.rng import Streams
 from sim.world.reports import ReportBatch
 from sim.world.world import World
@@ -63,6 +64,7 @@ class Case:
     measure: int = dec.NONE
     measure_start: float = math.nan
     investigated: bool = False  # a § 50 investigation has revealed the hidden household part
+    involved: bool = False  # the child was sufficiently involved in the latest decision
     reviewable: bool = False
     review_requested: bool = False
     left: bool = False
@@ -79,6 +81,7 @@ class _Report:
         "hours",
         "household",
         "month",
+        "months_since_last",
         "open_case",
         "prior_child",
         "prior_household",
@@ -121,6 +124,7 @@ class Agency:
         self.next_case = 0
         self.case_count = np.zeros(world.pop.n_children, dtype=np.int32)
         self.open_investigations = 0
+        self.hooks = Hooks([])
         # What intake knew when each report arrived, and what screening decided (for the reports table).
         self.arrivals: list[tuple] = []
         self.screenings: list[tuple] = []
@@ -153,9 +157,20 @@ class Agency:
         r.prior_household = int(w.household_reports[hh]) - r.prior_child
         r.prior_measure = bool(w.ever_measure[r.child])
         r.open_case = r.child in self.cases
+        last = w.last_report_time[r.child]
+        r.months_since_last = (env.now - last) / DAYS_PER_MONTH  # NaN for a first report
         r.report_id = w.register_report(r.child, r.month, env.now)
         self.arrivals.append(
-            (r.report_id, r.source, r.sibling_of, r.prior_child, r.prior_household, r.prior_measure, r.open_case)
+            (
+                r.report_id,
+                r.source,
+                r.sibling_of,
+                r.prior_child,
+                r.prior_household,
+                r.prior_measure,
+                r.open_case,
+                r.months_since_last,
+            )
         )
         self.log.add(env.now, "report", r.child, hh, report=r.report_id, kind=SOURCES[r.source], flag=r.sibling_of >= 0)
         r.hours = dec.lognormal(s.median_hours, s.sigma, r.u[U_SCREEN_TIME])
@@ -170,6 +185,8 @@ class Agency:
             + s.history_weight * math.log1p(r.prior_child)
             + s.noise_sd * dec.quantile(u[U_SCREEN_NOISE])
         )
+        if self.hooks:
+            judgement = self.hooks.screening(r, judgement)
         case = self.cases.get(child)
         if case is not None:
             triage = dec.OPEN_CASE
@@ -285,7 +302,11 @@ class Agency:
         """Is the child sufficiently involved in this decision? Less likely when the caseworker is overloaded."""
         cw = self.ac.caseworkers
         load = 1.0 if case.caseworker is None else self.pool.workload(case.caseworker, cw.nominal_caseload)
-        return u < dec.involvement_probability(cw.involvement, cw.involvement_workload_slope, load)
+        p = dec.involvement_probability(cw.involvement, cw.involvement_workload_slope, load)
+        if self.hooks:
+            p = self.hooks.involvement(case, p)
+        case.involved = u < p
+        return case.involved
 
     def _age(self, child: int) -> float:
         return (self.env.now / DAYS_PER_MONTH - self.world.pop.child_birth[child]) / 12.0
@@ -296,7 +317,8 @@ class Agency:
     def _start_measure(self, case: Case, measure: int, kind: str | None = None) -> None:
         case.measure = measure
         case.measure_start = self.env.now
-        self.world.set_measure(case.child, measure)
+        gain = self.hooks.measure_gain(case, case.involved) if self.hooks else 1.0
+        self.world.set_measure(case.child, measure, gain)
         self.log.add(
             self.env.now,
             "measure_start",
@@ -426,6 +448,8 @@ class Agency:
             breakdown_in = math.inf
             if dec.level_of(case.measure) == dec.LEVEL_PLACED:
                 rate = f.breakdown_rate_per_year[min(int(self._age(case.child) // 6), 2)] / 365.25
+                if self.hooks:
+                    rate = self.hooks.breakdown_rate(case, rate)
                 if rate > 0:
                     breakdown_in = -math.log1p(-u_breakdown) / rate
             reviewed = yield from self._sleep(case, min(wait, breakdown_in))

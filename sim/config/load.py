@@ -87,8 +87,31 @@ def _extra_keys(node: DictConfig, schema: Any, path: str = "") -> None:
             _extra_keys(node[key], type(default), full)
 
 
+def typed_policies(raw: dict[str, Any]) -> dict[str, Any]:
+    """Each selected policy's settings as its typed ``Config`` (unknown keys and bad values are errors)."""
+    from sim.policies import POLICIES
+
+    out: dict[str, Any] = {}
+    for name, values in (raw or {}).items():
+        if name not in POLICIES:
+            raise ConfigError(f"unknown policy '{name}'; allowed: {', '.join(sorted(POLICIES))}")
+        schema = POLICIES[name].Config
+        if dataclasses.is_dataclass(values):
+            out[name] = values
+            continue
+        node = OmegaConf.create(dict(values or {}))
+        _extra_keys(node, schema, f"policy.{name}")
+        try:
+            out[name] = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), node))
+        except Exception as exc:
+            raise ConfigError(f"policy.{name}.{friendly_message(exc)}") from None
+        validate(out[name], f"policy.{name}")
+    return out
+
+
 def validate_config(cfg: Config) -> Config:
     """Range checks on every field, then the few rules that relate fields to each other."""
+    cfg.policy = typed_policies(cfg.policy)
     validate(cfg)
     s = cfg.world.agency.screening
     if not s.advice_threshold <= s.investigation_threshold <= s.acute_threshold:

@@ -8,6 +8,7 @@ figure, the doc names the ``calibration.md`` target it serves; everything else i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sim.config.fields import (
     caseload,
@@ -395,6 +396,12 @@ class Config:
         default_factory=CalibrationConfig, metadata={"doc": "calibration against published figures"}
     )
     fit: FitConfig = field(default_factory=FitConfig, metadata={"doc": "recalibration to a targets file"})
+    policy: dict[str, Any] = field(
+        default_factory=dict,
+        metadata={
+            "doc": "the active policies by name (python -m sim policy=[risk_tool,free_municipality]); empty: baseline"
+        },
+    )
 
 
 def register_configs() -> None:

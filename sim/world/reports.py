@@ -48,6 +48,16 @@ class ReportBatch:
     def __len__(self) -> int:
         return self.child.shape[0]
 
+    @classmethod
+    def concat(cls, batches: list[ReportBatch]) -> ReportBatch:
+        """One batch from several, sorted by arrival time."""
+        if len(batches) == 1:
+            return batches[0]
+        fields = ("child", "time", "source", "sibling_of", "number")
+        joined = {f: np.concatenate([getattr(b, f) for b in batches]) for f in fields}
+        order = np.lexsort((joined["number"], joined["child"], joined["time"]))
+        return cls(**{f: v[order] for f, v in joined.items()})
+
 
 def age_band(age_years: np.ndarray) -> np.ndarray:
     """0 for ages 0-5, 1 for 6-11, 2 for 12-17."""

@@ -54,12 +54,18 @@ class Wellbeing:
         xi = self.streams.monthly("wellbeing", month, 1).standard_normal(self.pop.n_children)
         return np.sqrt(self.h) * eta[self.pop.child_household] + np.sqrt(1.0 - self.h) * xi
 
-    def step(self, month: int, measure: np.ndarray) -> np.ndarray:
-        """Advance to ``month`` given the measure code running for each child (-1: none); returns W."""
+    def step(
+        self, month: int, measure: np.ndarray, gain: np.ndarray | None = None, extra: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Advance to ``month`` given the measure code running for each child (-1: none), an optional
+        per-child multiplier ``gain`` on the measure's effect and an optional ``extra`` monthly increment of M
+        (light support outside the agency's measures); returns W."""
         self.D *= self.rho
         self.D += self.innovation_sd * self._shock(month)
         self.M *= self.rho
-        self.M += self.delta[measure]
+        self.M += self.delta[measure] if gain is None else self.delta[measure] * gain
+        if extra is not None:
+            self.M += extra
         np.add(self.pop.child_level, self.D, out=self.W)
         self.W += self.M
         return self.W

@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from sim.config.schema import MEASURE_TYPES, PLACEMENT_TYPES, WorldConfig
 from sim.eventlog import DAYS_PER_MONTH, EventLog, ParquetSink
+from sim.policies.base import Hooks
 from sim.rng import Streams
 from sim.world.institutions import Institutions, build_institutions
 from sim.world.outcomes import JUNE, Outcomes, ReportOutcomes
@@ -39,8 +40,13 @@ class World:
         self.child_birth_year = (self.first_year + np.floor(self.pop.child_birth / 12)).astype(np.int32)
         self.panel = Panel(self.pop.child_household, self.child_birth_year, panel_sink, PLACEMENT_TYPES)
         self.measure = np.full(n, NO_MEASURE, dtype=np.int8)
+        self.gain = np.ones(n)  # multiplier on the running measure's effect (policies may change it)
+        self.support = np.zeros(n)  # monthly increment of wellbeing from light support outside measures
+        self.support_until = np.full(n, -1, dtype=np.int32)  # last month the support acts
+        self.hooks = Hooks([])
         self.ever_measure = np.zeros(n, dtype=bool)
         self.prior_reports = np.zeros(n, dtype=np.int32)
+        self.last_report_time = np.full(n, np.nan)  # days; NaN: never reported
         self.household_reports = np.zeros(self.pop.n_households, dtype=np.int32)
         self.present = np.zeros(n, dtype=bool)
         self.month = -1
@@ -50,9 +56,11 @@ class World:
     def W(self) -> np.ndarray:
         return self.wellbeing.W
 
-    def set_measure(self, child: int, measure: int) -> None:
-        """Called by the agency when a measure starts (code >= 0) or ends (-1)."""
+    def set_measure(self, child: int, measure: int, gain: float = 1.0) -> None:
+        """Called by the agency when a measure starts (code >= 0, its effect on wellbeing times ``gain``) or
+        ends (-1)."""
         self.measure[child] = measure
+        self.gain[child] = gain
         if measure >= 0:
             self.ever_measure[child] = True
 
@@ -60,6 +68,7 @@ class World:
         """A report arrived on ``child`` at ``time`` (days): count it and return its report id."""
         self.prior_reports[child] += 1
         self.household_reports[self.pop.child_household[child]] += 1
+        self.last_report_time[child] = time
         return self.report_outcomes.add(child, month, time, float(self.W[child]), bool(self._faring_badly[child]))
 
     def year(self, month: int) -> int:
@@ -79,7 +88,9 @@ class World:
         self.present = present
         self.month = month
         measure = np.where(present, self.measure, NO_MEASURE)
-        W = self.wellbeing.step(month, measure)
+        supported = self.support_until >= month
+        extra = np.where(supported, self.support, 0.0) if supported.any() else None
+        W = self.wellbeing.step(month, measure, self.gain if self.hooks else None, extra)
         fb = self.wellbeing.faring_badly()
 
         idx = np.flatnonzero(present)
@@ -141,8 +152,18 @@ class World:
         age_all = np.zeros(pop.n_children, dtype=np.int64)
         age_all[idx] = age
         batch = self.reports.draw(month, present, age_all, W, self.measure >= FIRST_PLACEMENT)
+        if self.hooks:
+            batch = ReportBatch.concat([batch, *self.hooks.on_month(month)])
         np.add.at(self.panel.reports, batch.child, 1)
         return batch, left
+
+    def add_support(self, children: np.ndarray, effect_per_year: float, months: int, from_month: int) -> None:
+        """Light support outside the agency's measures (advice, a parenting course): wellbeing rises by
+        ``effect_per_year`` a year for ``months`` months from ``from_month`` (same scale as measure effects)."""
+        rho = self.cfg.wellbeing.persistence
+        per_month = effect_per_year * (1.0 - rho) / (1.0 - rho**12) if rho > 0 else effect_per_year / 12
+        self.support[children] = per_month
+        self.support_until[children] = from_month + months
 
     def _log_demography(self, month: int, t: float, arrived: np.ndarray, left: np.ndarray) -> None:
         pop, log = self.pop, self.log

@@ -1,0 +1,17 @@
+"""Policies: one module per policy in this package, each registered under its name (see ``base.py``).
+
+Importing this package imports every policy module, so the registry ``POLICIES`` is complete.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from sim.policies.base import POLICIES, Context, Hooks, Policy, register
+
+for _module in pkgutil.iter_modules(__path__):
+    if _module.name != "base":
+        importlib.import_module(f"{__name__}.{_module.name}")
+
+__all__ = ["POLICIES", "Context", "Hooks", "Policy", "register"]

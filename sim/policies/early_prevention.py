@@ -1,0 +1,85 @@
+"""Early prevention (seed 001: the partnership of Haderslev, Herning and Hvidovre with Socialstyrelsen,
+2015-18): earlier, lighter measures instead of placements.
+
+The evaluation found more preventive and home-based measures; fewer children placed after a home-based
+measure (Herning, Hvidovre); more children neither placed nor in a measure a year on (Haderslev); more network
+care; a much lower institution share of placements (Herning, Hvidovre); and closer work between caseworkers
+and schools, daycare and health visitors, with more frequent follow-up. Herning's team had about 24 cases per
+caseworker against 48 and followed up every 3 months (KORA-2015).
+
+In the model (all parameter changes; sizes are assumptions from calibration.md's "policy sizes"):
+
+- placement needs more need (``placement_shift`` added to the placement threshold: about 10% fewer
+  placements among new measures, calibration.md: 5-15%) and in-home measures start earlier
+  (``preventive_shift`` subtracted from the § 11 and § 52 thresholds);
+- family placements go to the child's network first (``network_factor`` times the network share) and
+  institution shares shrink (``institution_factor``), the freed share going to family care;
+- schools and daycare report more (``school_daycare_reporting``: closer cooperation, earlier detection);
+- follow-ups every ``followup_months`` and caseworkers added to reach ``caseload``.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from sim.config.fields import caseload as cases
+from sim.config.fields import nonnegative, positive, positive_duration
+from sim.config.schema import WorldConfig
+from sim.policies.base import Policy, register
+
+NETWORK, FOSTER, INSTITUTION = 0, 1, 2
+
+
+@dataclass
+class EarlyPreventionConfig:
+    """Earlier, lighter measures; network care before institutions (seed 001)."""
+
+    placement_shift: float = nonnegative(
+        0.1, "added to the placement threshold: about 10% fewer placements among new measures (calibration.md 5-15%)"
+    )
+    preventive_shift: float = nonnegative(0.15, "subtracted from the § 11 and § 52 thresholds (assumption)")
+    network_factor: float = nonnegative(2.0, "network foster care's share of new placements, times (assumption)")
+    institution_factor: float = nonnegative(
+        0.5, "institution share of new placements, times; the rest goes to family care (assumption)"
+    )
+    school_daycare_reporting: float = positive(1.2, "multiplier on reports from schools and daycare (assumption)")
+    followup_months: float = positive_duration(3.0, "months between follow-ups (Herning: every 3 months)")
+    caseload: float = cases(24.0, "cases per caseworker the staffing aims at (Herning: ≈24, KORA-2015)")
+    baseline_caseload: float = cases(
+        30.0, "cases per caseworker without the policy: staff grows by baseline_caseload / caseload (DS: 31-33)"
+    )
+
+
+def shift_placements(shares: list[float], network_factor: float, institution_factor: float) -> list[float]:
+    """Placement-type shares with more network care and fewer institutions; still summing to 1."""
+    out = list(shares)
+    family = out[NETWORK] + out[FOSTER]
+    freed = out[INSTITUTION] * (1.0 - institution_factor)
+    out[INSTITUTION] -= freed
+    network = min(out[NETWORK] * network_factor, family + freed)
+    out[NETWORK], out[FOSTER] = network, family + freed - network
+    return out
+
+
+@register
+class EarlyPrevention(Policy):
+    name = "early_prevention"
+    Config = EarlyPreventionConfig
+
+    def adjust(self, world: WorldConfig) -> WorldConfig:
+        c: EarlyPreventionConfig = self.cfg
+        out = copy.deepcopy(world)
+        d = out.agency.decision
+        d.placement_threshold += c.placement_shift
+        d.preventive_threshold -= c.preventive_shift
+        d.home_based_threshold -= c.preventive_shift
+        for band in ("placement_type_0_5", "placement_type_6_11", "placement_type_12_17"):
+            setattr(d, band, shift_placements(getattr(d, band), c.network_factor, c.institution_factor))
+        rates = out.reports.rates_per_1000
+        rates.school = [r * c.school_daycare_reporting for r in rates.school]
+        rates.daycare = [r * c.school_daycare_reporting for r in rates.daycare]
+        out.agency.followup.interval_months = c.followup_months
+        cw = out.agency.caseworkers
+        cw.per_1000_children *= c.baseline_caseload / c.caseload
+        return out

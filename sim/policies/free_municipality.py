@@ -1,0 +1,56 @@
+"""The free-municipality experiment (seed 003: Gladsaxe, Guldborgsund, Ikast-Brande, 2016-20).
+
+Exempt from the mandatory § 50 investigation before a measure, the municipalities replaced it with a short
+assessment, gave each caseworker fewer cases, and followed up much more often; the midterm evaluation found
+faster decisions and a shorter time from decision to measure ("more than halved" in Ikast-Brande, HF-2019).
+
+In the model the policy only changes parameters: the § 50 step becomes an assessment of
+``assessment_months`` (calibration.md: 1.5 months), caseworkers are added until the nominal caseload is
+``caseload`` (24, as in Herning's team: KORA-2015; no free-municipality figure was found), follow-ups are due
+every ``followup_months`` (3), and measures start after ``start_delay_factor`` of the usual delay (an
+assumption: "shorter", no figure).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from sim.config.fields import caseload as cases
+from sim.config.fields import nonnegative, positive_duration
+from sim.config.schema import WorldConfig
+from sim.policies.base import Policy, register
+
+
+@dataclass
+class FreeMunicipalityConfig:
+    """Exemption from § 50, fewer cases per caseworker, frequent follow-up (seed 003)."""
+
+    assessment_months: float = positive_duration(
+        1.5, "median months of the assessment that replaces the § 50 investigation (calibration.md)"
+    )
+    assessment_start_days: float = nonnegative(7.0, "median days before the assessment starts (assumption)")
+    caseload: float = cases(24.0, "cases per caseworker the staffing aims at (Herning 24 vs 48, KORA-2015)")
+    baseline_caseload: float = cases(
+        30.0, "cases per caseworker without the policy: staff grows by baseline_caseload / caseload (DS: 31-33)"
+    )
+    followup_months: float = positive_duration(3.0, "months between follow-ups (calibration.md: every 3 months)")
+    start_delay_factor: float = nonnegative(0.5, "decision-to-measure delay relative to baseline (assumption)")
+
+
+@register
+class FreeMunicipality(Policy):
+    name = "free_municipality"
+    Config = FreeMunicipalityConfig
+
+    def adjust(self, world: WorldConfig) -> WorldConfig:
+        c: FreeMunicipalityConfig = self.cfg
+        out = copy.deepcopy(world)
+        inv = out.agency.investigation
+        inv.median_months = c.assessment_months
+        inv.start_delay_days = c.assessment_start_days
+        cw = out.agency.caseworkers
+        cw.per_1000_children *= c.baseline_caseload / c.caseload
+        out.agency.followup.interval_months = c.followup_months
+        out.agency.decision.start_delay_days *= c.start_delay_factor
+        return out
