@@ -49,6 +49,7 @@ class SimulationResult:
     panel: pd.DataFrame | None = None
     population: dict[str, pd.DataFrame] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
+    policy_results: dict[str, pd.DataFrame] = field(default_factory=dict)  # tables the policies report
 
 
 class _MemorySink(ParquetSink):
@@ -148,12 +149,17 @@ def simulate(cfg: Config, out_dir: Path | None = None, *, keep: bool | None = No
         months=world.months,
         out_dir=Path(out_dir) if out_dir is not None else None,
     )
+    for policy in policies:
+        result.policy_results.update(policy.results())
     tables = population_tables(world) if (out.population or keep) else {}
     if out_dir is not None:
         for name, p in (("events", event_sink.path), ("panel", panel_sink.path)):
             if p is not None:
                 result.files[name] = p
         files = {"agency_monthly": arrow_table(agency_monthly)}
+        files.update(
+            {name: arrow_table(df) for name, df in result.policy_results.items() if isinstance(df, pd.DataFrame)}
+        )
         if out.reports:
             files["reports"] = arrow_table(reports)
         if out.population:
@@ -175,8 +181,11 @@ def arrow_table(df: pd.DataFrame) -> pa.Table:
     return table.cast(pa.schema(fields)).replace_schema_metadata(None)
 
 
-def report_table(world: World, agency: Agency) -> pd.DataFrame:
-    """One row per report: what intake had when it arrived, what screening decided, and the outcomes."""
+def report_table(world: World, agency: Agency, as_of_month: int | None = None) -> pd.DataFrame:
+    """One row per report: what intake had when it arrived, what screening decided, and the outcomes.
+
+    ``as_of_month``: outcomes as known at the start of that month (default: the end of the run); later
+    windows are null."""
     ro = world.report_outcomes
     n = ro.n
     arrival_cols = [
@@ -190,7 +199,7 @@ def report_table(world: World, agency: Agency) -> pd.DataFrame:
         "months_since_last_report",
     ]
     arrived = pd.DataFrame(agency.arrivals, columns=arrival_cols).set_index("report_id")
-    screened = pd.DataFrame(agency.screenings, columns=["report_id", "screening_hours", "triage"])
+    screened = pd.DataFrame(agency.screenings, columns=["report_id", "screening_hours", "triage", "judgement"])
     df = arrived.join(screened.set_index("report_id")).reindex(np.arange(n))
     pop, inst = world.pop, world.inst
     child = ro.child[:n]
@@ -226,14 +235,14 @@ def report_table(world: World, agency: Agency) -> pd.DataFrame:
     within = pd.array(out["screening_hours"] <= 24.0, dtype="boolean")
     within[triage < 0] = pd.NA
     out["screened_within_24h"] = within
-    fb3, fb12 = ro.final(world.months)
+    fb3, fb12 = ro.final(world.months if as_of_month is None else as_of_month + 1)
     out["faring_badly_0m"] = ro.fb0[:n].astype(bool)
     out["faring_badly_3m"] = fb3
     out["faring_badly_12m"] = fb12
-    out["rereport_12m"] = rereport_within(
-        out["child_id"].to_numpy(), out["time"].to_numpy(), world.months * DAYS_PER_MONTH, DAYS_PER_YEAR
-    )
+    horizon = (world.months if as_of_month is None else as_of_month) * DAYS_PER_MONTH
+    out["rereport_12m"] = rereport_within(out["child_id"].to_numpy(), out["time"].to_numpy(), horizon, DAYS_PER_YEAR)
     out["true_wellbeing"] = ro.wellbeing[:n]
+    out["screening_judgement"] = df["judgement"].to_numpy(dtype=np.float64)
     return out
 
 

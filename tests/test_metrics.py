@@ -180,6 +180,7 @@ def reports_frame(rows: list[dict], birth: Callable[[np.ndarray], np.ndarray]) -
             "faring_badly_12m": np.zeros(n),
             "rereport_12m": np.zeros(n),
             "true_wellbeing": np.zeros(n),
+            "screening_judgement": np.zeros(n),
         }
     )
 

@@ -198,7 +198,7 @@ class Agency:
         self.log.add(
             env.now, "screening", child, hh, report=rid, kind=dec.TRIAGE[triage], value=r.hours, flag=r.hours <= 24.0
         )
-        self.screenings.append((rid, r.hours, triage))
+        self.screenings.append((rid, r.hours, triage, judgement))
         if not w.present[child] or triage == dec.OPEN_CASE:
             return
         if triage == dec.ACUTE:
