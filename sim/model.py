@@ -50,6 +50,8 @@ class SimulationResult:
     population: dict[str, pd.DataFrame] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
     policy_results: dict[str, pd.DataFrame] = field(default_factory=dict)  # tables the policies report
+    policy_costs: dict[str, float] = field(default_factory=dict)  # the policies' running costs, DKK a year
+    faring_badly_bits: np.ndarray | None = None  # (months, slots/8) packed: faring badly at each month start
 
 
 class _MemorySink(ParquetSink):
@@ -149,8 +151,10 @@ def simulate(cfg: Config, out_dir: Path | None = None, *, keep: bool | None = No
         months=world.months,
         out_dir=Path(out_dir) if out_dir is not None else None,
     )
+    result.faring_badly_bits = world.faring_badly_bits
     for policy in policies:
         result.policy_results.update(policy.results())
+        result.policy_costs.update(policy.yearly_costs())
     tables = population_tables(world) if (out.population or keep) else {}
     if out_dir is not None:
         for name, p in (("events", event_sink.path), ("panel", panel_sink.path)):

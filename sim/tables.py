@@ -30,6 +30,7 @@ class Tables:
     children: pd.DataFrame
     start_year: int  # first calendar year of the observation period (after burn-in)
     months: int  # simulated months, burn-in included
+    faring_badly_bits: np.ndarray | None = None  # in memory only: see SimulationResult
 
     @classmethod
     def from_result(cls, result: SimulationResult) -> Tables:
@@ -43,6 +44,7 @@ class Tables:
             result.population["children"],
             result.start_year,
             result.months,
+            result.faring_badly_bits,
         )
 
     @classmethod
@@ -59,6 +61,12 @@ class Tables:
         return self.months * DAYS_PER_MONTH
 
     @property
+    def observation_start(self) -> float:
+        """Start of the observation period, in days since month 0."""
+        am = self.agency_monthly
+        return float(am.loc[am["year"] >= self.start_year, "time"].min())
+
+    @property
     def years(self) -> list[int]:
         """The calendar years of the observation period."""
         return sorted(int(y) for y in self.agency_monthly["year"].unique() if y >= self.start_year)
@@ -67,6 +75,21 @@ class Tables:
         """Exact age in years of children at times (days since month 0)."""
         birth = self.children.set_index("child_id")["birth_month"].reindex(np.asarray(child_id)).to_numpy()
         return (np.asarray(time, dtype=float) / DAYS_PER_MONTH - birth) / 12.0
+
+    def faring_badly_within(self, child: np.ndarray, time: np.ndarray, months: int) -> np.ndarray:
+        """1.0 if the child fares badly at any of the ``months`` month starts after ``time`` (days), 0.0 if not,
+        NaN if the window runs past the horizon. Needs the in-memory truth (``simulate(..., keep=True)``)."""
+        if self.faring_badly_bits is None:
+            raise ValueError("the faring-badly truth is kept in memory only: use Tables.from_result")
+        child = np.asarray(child, dtype=np.int64)
+        first = np.floor(np.asarray(time, dtype=float) / DAYS_PER_MONTH).astype(np.int64) + 1
+        out = np.zeros(child.shape[0])
+        byte, bit = child // 8, 7 - child % 8
+        for k in range(months):
+            month = np.minimum(first + k, self.months - 1)
+            out = np.maximum(out, (self.faring_badly_bits[month, byte] >> bit) & 1)
+        out[first + months - 1 > self.months - 1] = np.nan
+        return out
 
     def observed(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Rows of ``frame`` in the observation period (by its ``year`` column)."""

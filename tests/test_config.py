@@ -22,7 +22,7 @@ def test_default_config_is_the_default_world():
     cfg = compose_config([])
     assert cfg.world.name == "default"
     assert cfg.world.children == 12000
-    assert cfg.experiment.name == "simulate"
+    assert cfg.experiment.name == "compare"
 
 
 @pytest.mark.parametrize(

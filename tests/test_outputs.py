@@ -22,9 +22,9 @@ TABLES = ("events", "reports", "panel", "children", "households", "institutions"
 
 @pytest.fixture(scope="module")
 def run_folder(tmp_path_factory) -> Path:
-    """``python -m sim world=small`` exactly as a user runs it (default horizon: 5 + 10 years)."""
+    """``python -m sim experiment=simulate world=small`` as a user runs it (default horizon: 10 + 10 years)."""
     out = tmp_path_factory.mktemp("cli") / "run"
-    proc = cli("world=small", f"hydra.run.dir={out}")
+    proc = cli("experiment=simulate", "world=small", f"hydra.run.dir={out}")
     assert proc.returncode == 0, proc.stderr
     return out
 
@@ -138,7 +138,7 @@ def test_a_killed_run_leaves_nothing_that_looks_finished_and_a_rerun_completes(t
     import time
 
     out = tmp_path / "run"
-    args = [sys.executable, "-m", "sim", "world=herning", f"hydra.run.dir={out}"]
+    args = [sys.executable, "-m", "sim", "experiment=simulate", "world=herning", f"hydra.run.dir={out}"]
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not (out / "events.parquet.partial").exists() and time.monotonic() < deadline:
@@ -150,7 +150,52 @@ def test_a_killed_run_leaves_nothing_that_looks_finished_and_a_rerun_completes(t
     assert not [p for p in out.glob("*.parquet")], "no table may appear under its final name"
     assert not verify_manifest(out)
 
-    rerun = cli("world=herning", f"hydra.run.dir={out}")
+    rerun = cli("experiment=simulate", "world=herning", f"hydra.run.dir={out}")
     assert rerun.returncode == 0, rerun.stderr
     assert verify_manifest(out)
     assert {f"{t}.parquet" for t in TABLES} <= {p.name for p in out.glob("*.parquet")}
+
+
+@pytest.fixture(scope="module")
+def compare_folder(tmp_path_factory) -> Path:
+    """The default job, ``python -m sim``, on the small world with two scenarios and two replications."""
+    out = tmp_path_factory.mktemp("compare") / "run"
+    proc = cli(
+        "world=small",
+        "compare.scenarios=[baseline,free_municipality]",
+        "compare.replications=2",
+        f"hydra.run.dir={out}",
+    )
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_the_default_job_compares_scenarios_with_every_outcome(compare_folder):
+    from sim.summary import OUTCOMES
+
+    table = pd.read_parquet(compare_folder / "comparison.parquet")
+    assert set(table["scenario"]) == {"baseline", "free_municipality"}
+    assert {o.name for o in OUTCOMES} | {"cost_total"} <= set(table["outcome"])
+    base = table[table["scenario"] == "baseline"]
+    assert (base["difference"] == 0).all()
+    free = table[(table["scenario"] == "free_municipality") & (table["outcome"] == "days_report_to_decision")].iloc[0]
+    assert free["difference"] < 0
+    assert free["replications"] == 2
+
+
+def test_the_comparison_writes_one_table_per_outcome_in_parquet_and_csv(compare_folder):
+    from sim.summary import OUTCOMES
+
+    for o in OUTCOMES:
+        part = pd.read_csv(compare_folder / "outcomes" / f"{o.name}.csv")
+        assert list(part["scenario"]) == ["baseline", "free_municipality"]
+        assert (compare_folder / "outcomes" / f"{o.name}.parquet").exists()
+
+
+def test_the_comparison_keeps_each_scenarios_first_event_log_and_the_truth(compare_folder):
+    for scenario in ("baseline", "free_municipality"):
+        events = pd.read_parquet(compare_folder / "scenarios" / scenario / "events.parquet", columns=["event"])
+        assert len(events) > 0
+    truth = pd.read_parquet(compare_folder / "truth.parquet")
+    assert set(truth["group"]) == {"all", "reported"}
+    assert verify_manifest(compare_folder)

@@ -79,8 +79,7 @@ def summarise(targets: pd.DataFrame, runs: list[dict[str, np.ndarray]]) -> pd.Da
             )
             continue
         values = np.vstack([run[tg["id"]] for run in runs])  # replications x components
-        mean = np.nanmean(values, axis=0)
-        se = np.nanstd(values, axis=0, ddof=1) / np.sqrt(r) if r > 1 else np.full(mean.shape, math.nan)
+        mean, se = _mean_and_se(values)
         if tg["kind"] == "direction":
             status = "PASS" if DIRECTIONS[tg["id"]](mean) else "FAIL"
             detail = " ".join(f"{m:.4g}" for m in mean)
@@ -112,6 +111,18 @@ def summarise(targets: pd.DataFrame, runs: list[dict[str, np.ndarray]]) -> pd.Da
     out = pd.DataFrame(rows)
     out.attrs["replications"] = r
     return out
+
+
+def _mean_and_se(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means over replications, and their standard errors where at least two replications have a value
+    (a metric can be undefined in a small world, e.g. no breakdown in a year)."""
+    finite = np.isfinite(values)
+    n = finite.sum(axis=0)
+    filled = np.where(finite, values, 0.0)
+    mean = np.where(n > 0, filled.sum(axis=0) / np.maximum(n, 1), math.nan)
+    dev = np.where(finite, values - mean, 0.0)
+    var = np.where(n > 1, (dev**2).sum(axis=0) / np.maximum(n - 1, 1), math.nan)
+    return mean, np.sqrt(var / np.maximum(n, 1))
 
 
 def calibration_table(

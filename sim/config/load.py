@@ -98,13 +98,13 @@ def typed_policies(raw: dict[str, Any]) -> dict[str, Any]:
         schema = POLICIES[name].Config
         if dataclasses.is_dataclass(values):
             out[name] = values
-            continue
-        node = OmegaConf.create(dict(values or {}))
-        _extra_keys(node, schema, f"policy.{name}")
-        try:
-            out[name] = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), node))
-        except Exception as exc:
-            raise ConfigError(f"policy.{name}.{friendly_message(exc)}") from None
+        else:
+            node = OmegaConf.create(dict(values or {}))
+            _extra_keys(node, schema, f"policy.{name}")
+            try:
+                out[name] = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), node))
+            except Exception as exc:
+                raise ConfigError(f"policy.{name}.{friendly_message(exc)}") from None
         validate(out[name], f"policy.{name}")
     return out
 
@@ -141,6 +141,15 @@ def validate_config(cfg: Config) -> Config:
             raise ConfigError(f"{key} bounds are not allowed: need lower < upper (got {free.lower}, {free.upper})")
         if free.start is not None and not free.lower <= free.start <= free.upper:
             raise ConfigError(f"{key}.start = {free.start} is not allowed: must lie in [{free.lower}, {free.upper}]")
+    from sim.policies import POLICIES
+
+    for i, scenario in enumerate(cfg.compare.scenarios):
+        unknown = [n for n in scenario.split("+") if n != "baseline" and n not in POLICIES]
+        if unknown or not scenario:
+            raise ConfigError(
+                f"compare.scenarios[{i}] = {scenario!r} is not allowed: use baseline, a policy "
+                f"({', '.join(sorted(POLICIES))}) or policies joined by +"
+            )
     cw = cfg.world.agency.caseworkers
     if cw.max_caseload < cw.nominal_caseload:
         raise ConfigError(
@@ -154,6 +163,11 @@ def to_config(cfg: DictConfig) -> Config:
     """Typed, validated :class:`Config` from a composed DictConfig (raises :class:`ConfigError`)."""
     plain = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]) if "hydra" in cfg else cfg
     _extra_keys(plain, Config)
+    from sim.policies import POLICIES
+
+    for name, node in (plain.get("policy") or {}).items():
+        if name in POLICIES and isinstance(node, DictConfig):
+            _extra_keys(node, POLICIES[name].Config, f"policy.{name}")
     try:
         obj = OmegaConf.to_object(plain)
     except Exception as exc:  # omegaconf raises several types; all become one message

@@ -189,9 +189,9 @@ class DecisionConfig:
     )
     preventive_threshold: float = number(0.9, "assessed need above which a § 11 preventive measure is chosen")
     home_based_threshold: float = number(1.5, "assessed need above which a § 52 home-based measure is chosen")
-    placement_threshold: float = number(2.268, "assessed need above which the child is placed")
+    placement_threshold: float = number(2.32, "assessed need above which the child is placed")
     placement_age_offset: list[float] = numbers(
-        [0.46, -0.19, 0.11],
+        [0.46, -0.19, 0.15],
         "added to the placement threshold at ages 0-5, 6-11, 12-17: young children are placed only at higher "
         "need (placements started under 5: 14%, DST-anbr)",
     )
@@ -300,7 +300,11 @@ class WorldConfig:
     name: str = text("default", "name of the preset")
     children: int = positive_count(12000, "children 0-17 living in the municipality at the start")
     years: int = positive_count(10, "simulated years after burn-in (the observation period)")
-    burn_in_years: int = count(5, "years simulated before the observation period so stocks settle")
+    burn_in_years: int = count(
+        10,
+        "years simulated before the observation period: stocks of measures and placements and the children's "
+        "recorded histories settle by about year 8",
+    )
     start_year: int = positive_count(2020, "calendar year the observation period starts")
     population: PopulationConfig = section(PopulationConfig, "households, children, demography")
     wellbeing: WellbeingConfig = section(WellbeingConfig, "latent wellbeing process")
@@ -309,6 +313,25 @@ class WorldConfig:
     agency: AgencyConfig = section(AgencyConfig, "the municipal agency")
     measures: MeasureEffectsConfig = section(MeasureEffectsConfig, "effects of measures on wellbeing")
     outcomes: OutcomesConfig = section(OutcomesConfig, "absence, exams, crime")
+
+
+@dataclass
+class CostsConfig:
+    """Unit costs in DKK a year (2019 prices), so scenarios compare on money as well as on children."""
+
+    caseworker: float = nonnegative(620_000.0, "a full-time caseworker with overhead (assumption)")
+    investigation: float = nonnegative(40_000.0, "one § 50 investigation, ≈ 60 hours of casework (assumption)")
+    preventive: float = nonnegative(60_000.0, "a child-year in a § 11 preventive measure (assumption)")
+    home_based: float = nonnegative(180_000.0, "a child-year in a § 52 home-based measure (assumption)")
+    network_foster: float = nonnegative(
+        300_000.0, "a child-year in network foster care (assumption: below family care)"
+    )
+    foster_family: float = nonnegative(470_000.0, "a child-year in family foster care (2019, Benchmarkingenheden)")
+    institution: float = nonnegative(
+        1_160_000.0, "a child-year in a residential institution (2019, Benchmarkingenheden)"
+    )
+    opholdssted: float = nonnegative(1_160_000.0, "a child-year at an opholdssted (2019, as institutions)")
+    other_placement: float = nonnegative(600_000.0, "a child-year in own room or boarding school (assumption)")
 
 
 @dataclass
@@ -373,14 +396,34 @@ class FitConfig:
 
 
 @dataclass
+class CompareConfig:
+    """The scenario comparison (``experiment=compare``, the default of ``python -m sim``)."""
+
+    scenarios: list[str] = field(
+        default_factory=lambda: [
+            "baseline",
+            "risk_tool",
+            "early_prevention",
+            "child_participation",
+            "free_municipality",
+            "daycare_social_workers",
+        ],
+        metadata={"doc": "scenarios: baseline, a policy, or policies joined by + (risk_tool+free_municipality)"},
+    )
+    replications: int = positive_count(3, "independent seeds; every scenario of a replication shares its seed")
+    workers: int = count(0, "parallel processes for replications; 0 uses every core")
+    event_logs: bool = flag(True, "write the first replication's event log and reports of every scenario")
+
+
+@dataclass
 class ExperimentConfig:
     """Which job ``python -m sim`` runs."""
 
     name: str = choice(
-        "simulate",
-        ("simulate", "calibrate", "recalibrate"),
-        "the job: simulate (one world and its tables), calibrate (every published figure, side by side) or "
-        "recalibrate (fit free parameters to a targets file)",
+        "compare",
+        ("compare", "simulate", "calibrate", "recalibrate"),
+        "the job: compare (scenarios side by side, the default), simulate (one world and its tables), calibrate "
+        "(every published figure, side by side) or recalibrate (fit free parameters to a targets file)",
     )
 
 
@@ -391,6 +434,8 @@ class Config:
     seed: int = count(20261124, "root seed; every random stream is spawned from it")
     world: WorldConfig = field(default_factory=WorldConfig, metadata={"doc": "the simulated municipality"})
     output: OutputConfig = field(default_factory=OutputConfig, metadata={"doc": "what the run writes"})
+    costs: CostsConfig = field(default_factory=CostsConfig, metadata={"doc": "unit costs in DKK a year"})
+    compare: CompareConfig = field(default_factory=CompareConfig, metadata={"doc": "the scenario comparison"})
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig, metadata={"doc": "the job"})
     calibration: CalibrationConfig = field(
         default_factory=CalibrationConfig, metadata={"doc": "calibration against published figures"}
@@ -408,5 +453,9 @@ def register_configs() -> None:
     """Register the root schema in Hydra's ConfigStore (``conf/config.yaml`` lists it first)."""
     from hydra.core.config_store import ConfigStore
 
+    from sim.policies import POLICIES
+
     cs = ConfigStore.instance()
     cs.store(name="schema", node=Config)
+    for name, policy in POLICIES.items():  # conf/policy/<name>.yaml extends /policy_schema/<name>
+        cs.store(group="policy_schema", name=name, node=policy.Config)

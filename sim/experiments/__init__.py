@@ -7,9 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sim.config.schema import Config
-from sim.experiments import calibrate, recalibrate, simulate
+from sim.experiments import calibrate, compare, recalibrate, simulate
 
 EXPERIMENTS: dict[str, Callable[[Config, Path], list[Path]]] = {
+    "compare": compare.run,
     "simulate": simulate.run,
     "calibrate": calibrate.run,
     "recalibrate": recalibrate.run,

@@ -58,6 +58,12 @@ class Policy:
         self.cfg = cfg
         self.ctx: Context | None = None
 
+    @classmethod
+    def neutral(cls) -> Any:
+        """Settings under which the policy changes nothing in the world (its effect parameters at zero): a test
+        checks that the event log then equals baseline's, apart from the policy's own records."""
+        raise NotImplementedError(f"{cls.__name__} must say which settings change nothing")
+
     # ---------------------------------------------------------------- before the world is built
     def adjust(self, world: WorldConfig) -> WorldConfig:
         """The world's parameters under the policy (return a modified copy; never change ``world``)."""
@@ -89,6 +95,10 @@ class Policy:
         return rate
 
     # ---------------------------------------------------------------- after the run
+    def yearly_costs(self) -> dict[str, float]:
+        """The policy's own running costs in DKK a year, by item (staff, licences)."""
+        return {}
+
     def results(self) -> dict[str, Any]:
         """Tables or figures the policy reports about itself (e.g. the risk tool's AUC)."""
         return {}

@@ -47,6 +47,10 @@ class ChildParticipation(Policy):
     name = "child_participation"
     Config = ChildParticipationConfig
 
+    @classmethod
+    def neutral(cls) -> ChildParticipationConfig:
+        return ChildParticipationConfig(insufficient_reduction=0.0, effect_gain=0.0, breakdown_reduction=0.0)
+
     def attach(self, ctx: Context) -> None:
         super().attach(ctx)
         keyed = ctx.streams.keyed("policy", self.name)

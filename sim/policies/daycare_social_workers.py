@@ -74,12 +74,17 @@ class DaycareSocialWorkersConfig:
         1.5, "log-odds tilt of 'mental illness' when a parent had psychiatric contact"
     )
     age_limit_years: float = positive_duration(6.0, "children below this age are in daycare")
+    social_worker_cost_dkk: float = nonnegative(620_000.0, "a social worker a year with overhead (assumption)")
 
 
 @register
 class DaycareSocialWorkers(Policy):
     name = "daycare_social_workers"
     Config = DaycareSocialWorkersConfig
+
+    @classmethod
+    def neutral(cls) -> DaycareSocialWorkersConfig:
+        return DaycareSocialWorkersConfig(share_institutions=0.0)
 
     def attach(self, ctx: Context) -> None:
         super().attach(ctx)
@@ -148,6 +153,9 @@ class DaycareSocialWorkers(Policy):
         p = np.exp(logits - logits.max(axis=1, keepdims=True))
         cum = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
         return (cum < u[:, None]).sum(axis=1).clip(0, len(CONCERNS) - 1)
+
+    def yearly_costs(self) -> dict[str, float]:
+        return {"daycare_social_workers": self.social_workers * self.cfg.social_worker_cost_dkk}
 
     def results(self) -> dict:
         return {

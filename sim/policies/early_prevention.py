@@ -15,20 +15,28 @@ In the model (all parameter changes; sizes are assumptions from calibration.md's
 - family placements go to the child's network first (``network_factor`` times the network share) and
   institution shares shrink (``institution_factor``), the freed share going to family care;
 - schools and daycare report more (``school_daycare_reporting``: closer cooperation, earlier detection);
-- follow-ups every ``followup_months`` and caseworkers added to reach ``caseload``.
+- follow-ups every ``followup_months`` and caseworkers added to reach ``caseload``;
+- the lighter measures are "qualified": closer follow-up and cooperation make a § 11 or § 52 measure's effect
+  on wellbeing ``1 + in_home_effect_gain`` times as large (an assumption; the evaluation reports fewer
+  children placed after a home-based measure in Herning and Hvidovre).
 """
 
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sim.config.fields import caseload as cases
 from sim.config.fields import nonnegative, positive, positive_duration
-from sim.config.schema import WorldConfig
+from sim.config.schema import MEASURE_TYPES, WorldConfig
 from sim.policies.base import Policy, register
 
+if TYPE_CHECKING:
+    from sim.agency.agency import Case
+
 NETWORK, FOSTER, INSTITUTION = 0, 1, 2
+IN_HOME = (MEASURE_TYPES.index("preventive"), MEASURE_TYPES.index("home_based"))
 
 
 @dataclass
@@ -36,7 +44,7 @@ class EarlyPreventionConfig:
     """Earlier, lighter measures; network care before institutions (seed 001)."""
 
     placement_shift: float = nonnegative(
-        0.1, "added to the placement threshold: about 10% fewer placements among new measures (calibration.md 5-15%)"
+        0.05, "added to the placement threshold: about 10% fewer placements among new measures (calibration.md 5-15%)"
     )
     preventive_shift: float = nonnegative(0.15, "subtracted from the § 11 and § 52 thresholds (assumption)")
     network_factor: float = nonnegative(2.0, "network foster care's share of new placements, times (assumption)")
@@ -46,19 +54,24 @@ class EarlyPreventionConfig:
     school_daycare_reporting: float = positive(1.2, "multiplier on reports from schools and daycare (assumption)")
     followup_months: float = positive_duration(3.0, "months between follow-ups (Herning: every 3 months)")
     caseload: float = cases(24.0, "cases per caseworker the staffing aims at (Herning: ≈24, KORA-2015)")
+    in_home_effect_gain: float = nonnegative(0.25, "extra effect of § 11 and § 52 measures (assumption)")
+    review_noise_factor: float = nonnegative(
+        0.85, "follow-up reviews' error relative to baseline: closer contact, better-informed reviews (assumption)"
+    )
     baseline_caseload: float = cases(
         30.0, "cases per caseworker without the policy: staff grows by baseline_caseload / caseload (DS: 31-33)"
     )
 
 
 def shift_placements(shares: list[float], network_factor: float, institution_factor: float) -> list[float]:
-    """Placement-type shares with more network care and fewer institutions; still summing to 1."""
+    """Placement-type shares with more network care and fewer institutions; still summing to 1. Computed as
+    moves between types, so factors of 1 return the shares unchanged, to the last bit."""
     out = list(shares)
-    family = out[NETWORK] + out[FOSTER]
-    freed = out[INSTITUTION] * (1.0 - institution_factor)
+    freed = out[INSTITUTION] * (1.0 - institution_factor)  # institution -> family care
+    to_network = min(out[NETWORK] * (network_factor - 1.0), out[FOSTER] + freed)  # foster family -> network
     out[INSTITUTION] -= freed
-    network = min(out[NETWORK] * network_factor, family + freed)
-    out[NETWORK], out[FOSTER] = network, family + freed - network
+    out[NETWORK] += to_network
+    out[FOSTER] += freed - to_network
     return out
 
 
@@ -80,6 +93,25 @@ class EarlyPrevention(Policy):
         rates.school = [r * c.school_daycare_reporting for r in rates.school]
         rates.daycare = [r * c.school_daycare_reporting for r in rates.daycare]
         out.agency.followup.interval_months = c.followup_months
+        out.agency.followup.review_noise_sd *= c.review_noise_factor
         cw = out.agency.caseworkers
         cw.per_1000_children *= c.baseline_caseload / c.caseload
         return out
+
+    @classmethod
+    def neutral(cls) -> EarlyPreventionConfig:
+        return EarlyPreventionConfig(
+            placement_shift=0.0,
+            preventive_shift=0.0,
+            network_factor=1.0,
+            institution_factor=1.0,
+            school_daycare_reporting=1.0,
+            followup_months=6.0,
+            caseload=30.0,
+            baseline_caseload=30.0,
+            in_home_effect_gain=0.0,
+            review_noise_factor=1.0,
+        )
+
+    def measure_gain(self, case: Case, involved: bool) -> float:
+        return 1.0 + self.cfg.in_home_effect_gain if case.measure in IN_HOME else 1.0

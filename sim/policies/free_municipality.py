@@ -36,12 +36,29 @@ class FreeMunicipalityConfig:
     )
     followup_months: float = positive_duration(3.0, "months between follow-ups (calibration.md: every 3 months)")
     start_delay_factor: float = nonnegative(0.5, "decision-to-measure delay relative to baseline (assumption)")
+    review_noise_factor: float = nonnegative(
+        0.7, "follow-up reviews' error relative to baseline: more dialogue with the family (assumption)"
+    )
 
 
 @register
 class FreeMunicipality(Policy):
     name = "free_municipality"
     Config = FreeMunicipalityConfig
+
+    @classmethod
+    def neutral(cls) -> FreeMunicipalityConfig:
+        """The baseline's own § 50, staffing, follow-up and delays."""
+        base = WorldConfig().agency
+        return FreeMunicipalityConfig(
+            assessment_months=base.investigation.median_months,
+            assessment_start_days=base.investigation.start_delay_days,
+            caseload=30.0,
+            baseline_caseload=30.0,
+            followup_months=base.followup.interval_months,
+            start_delay_factor=1.0,
+            review_noise_factor=1.0,
+        )
 
     def adjust(self, world: WorldConfig) -> WorldConfig:
         c: FreeMunicipalityConfig = self.cfg
@@ -52,5 +69,6 @@ class FreeMunicipality(Policy):
         cw = out.agency.caseworkers
         cw.per_1000_children *= c.baseline_caseload / c.caseload
         out.agency.followup.interval_months = c.followup_months
+        out.agency.followup.review_noise_sd *= c.review_noise_factor
         out.agency.decision.start_delay_days *= c.start_delay_factor
         return out

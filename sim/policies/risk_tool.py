@@ -151,7 +151,9 @@ class RiskToolConfig:
     adherence: float = share(0.3, "weight of the score in the caseworker's triage (calibration.md: 0.3, swept 0-1)")
     assignment: str = choice("all", ("all", "household"), "show the score on every report, or by household")
     share_shown: float = probability(0.5, "with assignment=household: share of households shown the score")
-    training_years: int = count(5, "years of burn-in reports the model is trained on (all of them if fewer)")
+    training_years: int = count(
+        3, "years of reports before the observation period the model is trained on (the burn-in's settled end)"
+    )
     regularisation: float = nonnegative(1.0, "inverse L2 strength C of the logistic regression")
     cost_per_year_dkk: float = nonnegative(500_000.0, "running cost a year: licence, data, support (assumption)")
 
@@ -176,6 +178,10 @@ class _Model:
 class RiskTool(Policy):
     name = "risk_tool"
     Config = RiskToolConfig
+
+    @classmethod
+    def neutral(cls) -> RiskToolConfig:
+        return RiskToolConfig(adherence=0.0)
 
     def attach(self, ctx: Context) -> None:
         super().attach(ctx)
@@ -265,6 +271,9 @@ class RiskTool(Policy):
         return (1.0 - a) * judgement + a * float(self.judgement_at_decile[decile - 1])
 
     # ---------------------------------------------------------------- after the run
+    def yearly_costs(self) -> dict[str, float]:
+        return {"risk_tool": self.cfg.cost_per_year_dkk}
+
     def results(self) -> dict[str, pd.DataFrame]:
         from sim.model import report_table
 
@@ -277,6 +286,7 @@ class RiskTool(Policy):
             "risk_scores": scores,
             "risk_tool_performance": performance(scored),
             "risk_tool_calibration": calibration_by_decile(scored),
+            "risk_tool_training": pd.DataFrame([self.training]),
         }
 
 

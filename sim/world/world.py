@@ -51,6 +51,9 @@ class World:
         self.present = np.zeros(n, dtype=bool)
         self.month = -1
         self._faring_badly = np.zeros(n, dtype=bool)
+        # Faring badly at every month start for every child slot, present or not, packed 8 slots a byte: the
+        # truth of any outcome window (the simulation knows each child's outcome, even after it leaves).
+        self.faring_badly_bits = np.zeros((self.months, (n + 7) // 8), dtype=np.uint8)
 
     @property
     def W(self) -> np.ndarray:
@@ -92,6 +95,7 @@ class World:
         extra = np.where(supported, self.support, 0.0) if supported.any() else None
         W = self.wellbeing.step(month, measure, self.gain if self.hooks else None, extra)
         fb = self.wellbeing.faring_badly()
+        self.faring_badly_bits[month] = np.packbits(fb)
 
         idx = np.flatnonzero(present)
         age_m = month - pop.child_birth[idx]

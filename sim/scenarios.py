@@ -1,0 +1,180 @@
+"""Scenarios side by side: baseline and policies simulated with the same seeds, summarised, costed, and compared
+with the exact truth.
+
+A scenario is ``baseline``, a policy name, or policy names joined by ``+``. Within a replication every scenario
+uses the same seed, so differences from baseline are paired: they differ only where the policies act.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.config.schema import Config
+from sim.costs import yearly_costs
+from sim.model import simulate
+from sim.rng import replication_seeds
+from sim.summary import summarise_world
+from sim.tables import Tables
+from sim.truth import child_effects
+
+BASELINE = "baseline"
+
+
+def scenario_policies(cfg: Config, scenario: str) -> dict:
+    """The typed policy configs of a scenario: the run's own settings for a policy it selected, else the
+    policy's defaults."""
+    from sim.policies import POLICIES
+
+    names = [] if scenario == BASELINE else scenario.split("+")
+    return {n: cfg.policy[n] if n in cfg.policy else POLICIES[n].Config() for n in names}
+
+
+def scenario_config(cfg: Config, scenario: str, seed: int) -> Config:
+    out = replace(cfg, seed=seed, policy=scenario_policies(cfg, scenario))
+    out.output = replace(cfg.output, panel=False, population=False)
+    return out
+
+
+def run_replication(cfg: Config, scenarios: list[str], seed: int, write_to: Path | None = None) -> dict:
+    """Every scenario with one seed: world summaries and costs, exact child-level effects against baseline,
+    and the policies' own result tables."""
+    summaries: dict[str, dict[str, float]] = {}
+    effects, results = [], {}
+    base_tables = None
+    for scenario in [BASELINE, *[s for s in scenarios if s != BASELINE]]:
+        out_dir = None if write_to is None else Path(write_to) / scenario
+        sc_cfg = scenario_config(cfg, scenario, seed)
+        result = simulate(sc_cfg, out_dir, keep=True)
+        tables = Tables.from_result(result)
+        costs = yearly_costs(tables, cfg.costs, result.policy_costs)
+        summaries[scenario] = {**summarise_world(tables), **{f"cost_{k}": v for k, v in costs.items()}}
+        if scenario == BASELINE:
+            base_tables = tables
+        else:
+            effects.append(child_effects(tables, base_tables).assign(scenario=scenario))
+        for name, table in result.policy_results.items():
+            if isinstance(table, pd.DataFrame):
+                results[f"{scenario}/{name}"] = table
+    return {
+        "seed": seed,
+        "summaries": summaries,
+        "effects": pd.concat(effects, ignore_index=True) if effects else pd.DataFrame(),
+        "results": results,
+    }
+
+
+def run_scenarios(cfg: Config, out_dir: Path | None = None, progress: bool = True) -> list[dict]:
+    """All replications, in parallel; the first one writes its scenarios' event logs to ``out_dir``."""
+    c = cfg.compare
+    seeds = replication_seeds(cfg.seed, c.replications)
+    write = [
+        Path(out_dir) / "scenarios" if (out_dir is not None and c.event_logs and r == 0) else None
+        for r in range(len(seeds))
+    ]
+    workers = min(c.workers or os.cpu_count() or 1, len(seeds))
+    args = ([cfg] * len(seeds), [c.scenarios] * len(seeds), seeds, write)
+    if workers <= 1:
+        runs = map(run_replication, *args)
+        return list(_progress(runs, len(seeds), progress))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(_progress(pool.map(run_replication, *args), len(seeds), progress))
+
+
+def _progress(it, total: int, on: bool):
+    if not on:
+        return it
+    from tqdm import tqdm
+
+    return tqdm(it, total=total, desc="replications", unit="replication")
+
+
+def _interval(values: np.ndarray) -> tuple[float, float, float]:
+    values = values[np.isfinite(values)]
+    n = values.size
+    if n == 0:
+        return np.nan, np.nan, np.nan
+    mean = float(values.mean())
+    if n == 1:
+        return mean, np.nan, np.nan
+    half = float(stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / np.sqrt(n))
+    return mean, mean - half, mean + half
+
+
+def long_outcomes(runs: list[dict]) -> pd.DataFrame:
+    """One row per replication, scenario and outcome."""
+    rows = [
+        {"replication": r, "seed": run["seed"], "scenario": s, "outcome": k, "value": v}
+        for r, run in enumerate(runs)
+        for s, summary in run["summaries"].items()
+        for k, v in summary.items()
+    ]
+    return pd.DataFrame(rows)
+
+
+def comparison_table(runs: list[dict], scenarios: list[str]) -> pd.DataFrame:
+    """Per scenario and outcome: mean with its Monte Carlo 95% interval over replications, and the paired
+    difference from baseline with its interval."""
+    from sim.summary import BY_NAME
+
+    long = long_outcomes(runs)
+    wide = long.pivot_table(index=["replication", "outcome"], columns="scenario", values="value", dropna=False)
+    rows = []
+    order = [BASELINE, *[s for s in scenarios if s != BASELINE]]
+    for outcome in long["outcome"].unique():
+        block = wide.xs(outcome, level="outcome")
+        meta = BY_NAME.get(outcome)
+        for s in order:
+            mean, lo, hi = _interval(block[s].to_numpy(dtype=float))
+            diff, dlo, dhi = (
+                (0.0, 0.0, 0.0) if s == BASELINE else _interval((block[s] - block[BASELINE]).to_numpy(dtype=float))
+            )
+            rows.append(
+                {
+                    "scenario": s,
+                    "outcome": outcome,
+                    "label": meta.label if meta else outcome.replace("_", " "),
+                    "unit": meta.unit if meta else "dkk",
+                    "better": meta.better if meta else "lower",
+                    "group": meta.group if meta else "costs",
+                    "mean": mean,
+                    "mc_lower": lo,
+                    "mc_upper": hi,
+                    "difference": diff,
+                    "difference_lower": dlo,
+                    "difference_upper": dhi,
+                    "replications": len(runs),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def truth_table(runs: list[dict]) -> pd.DataFrame:
+    """Exact child-level effects per scenario, group and outcome: mean over replications and its interval."""
+    effects = pd.concat([run["effects"].assign(replication=r) for r, run in enumerate(runs)], ignore_index=True)
+    if effects.empty:
+        return pd.DataFrame()
+    rows = []
+    for (s, g, o), part in effects.groupby(["scenario", "group", "outcome"], sort=False):
+        mean, lo, hi = _interval(part["effect"].to_numpy(dtype=float))
+        rows.append(
+            {
+                "scenario": s,
+                "group": g,
+                "outcome": o,
+                "children": float(part["children"].mean()),
+                "baseline": float(part["baseline"].mean()),
+                "policy": float(part["policy"].mean()),
+                "effect": mean,
+                "mc_lower": lo,
+                "mc_upper": hi,
+                "replications": len(part),
+            }
+        )
+    return pd.DataFrame(rows)
