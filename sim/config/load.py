@@ -31,6 +31,12 @@ def _allowed_keys(object_type: Any) -> list[str]:
 
 
 def _unknown_key_message(full_key: str, object_type: Any) -> str:
+    parts = full_key.split(".")
+    if parts[0] == "policy" and len(parts) >= 2 and not dataclasses.is_dataclass(object_type):
+        return (
+            f"unknown config key '{full_key}': policy '{parts[1]}' is not selected "
+            f"(select it first: policy={parts[1]} or policy=[...,{parts[1]}])"
+        )
     key = full_key.rsplit(".", 1)[-1]
     parent = full_key.rsplit(".", 1)[0] if "." in full_key else "the top level"
     allowed = _allowed_keys(object_type)

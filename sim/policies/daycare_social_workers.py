@@ -14,8 +14,9 @@ month, every child 0-5 in them may be the subject of an inquiry, a Poisson event
 scaled by ``visits_per_month`` / 1.5). The social worker takes on ``take_on_share`` of inquiries; of those, the
 more serious are referred to the agency at once as a daycare report (``refer_share`` on average) and the rest
 are resolved by advice or a course: light support that raises wellbeing by ``support_effect`` a year for
-``support_months``. Each inquiry gets one of the seven concern categories, tilted by need and by a parent's
-psychiatric contact so that the published shares hold on average.
+``support_months``. A referral weighs more at screening than an ordinary report (``referral_weight``: it
+comes with the social worker's assessment). Each inquiry gets one of the seven concern categories, tilted by
+need and by a parent's psychiatric contact so that the published shares hold on average.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class DaycareSocialWorkersConfig:
     visits_per_month: float = positive(1.5, "visits per institution a month (seed 004: 1-2)")
     institutions_per_worker: float = positive(11.2, "institutions per social worker (seed 004: 112 for 10)")
     inquiries_per_1000: float = nonnegative(
-        75.0,
+        63.0,
         "inquiries a year per 1,000 children 0-5 in a visited institution at 1.5 visits a month "
         "(334 in 8 months at the pilot's ≈ 6,700 children, seed 004)",
     )
@@ -67,11 +68,16 @@ class DaycareSocialWorkersConfig:
         0.4, "taken-on inquiries referred to the agency as a report (seed 004: 'most' resolved without a case)"
     )
     refer_need_slope: float = nonnegative(1.0, "logit change of referral per SD of need: serious concerns go on")
+    referral_weight: float = nonnegative(
+        0.5,
+        "added to the screener's judgement of a social worker's referral: it comes with an assessment "
+        "(seed 004: families reached the agency faster; assumption)",
+    )
     support_effect: float = nonnegative(0.08, "wellbeing gained a year while advice or a course helps (assumption)")
     support_months: int = count(6, "months the advice or course helps (assumption)")
     concern_need_slope: float = nonnegative(0.5, "log-odds tilt of the severe concerns per SD of need")
     concern_mental_boost: float = nonnegative(
-        1.5, "log-odds tilt of 'mental illness' when a parent had psychiatric contact"
+        1.0, "log-odds tilt of 'mental illness' when a parent had psychiatric contact"
     )
     age_limit_years: float = positive_duration(6.0, "children below this age are in daycare")
     social_worker_cost_dkk: float = nonnegative(620_000.0, "a social worker a year with overhead (assumption)")
@@ -84,7 +90,7 @@ class DaycareSocialWorkers(Policy):
 
     @classmethod
     def neutral(cls) -> DaycareSocialWorkersConfig:
-        return DaycareSocialWorkersConfig(share_institutions=0.0)
+        return DaycareSocialWorkersConfig(share_institutions=0.0, referral_weight=0.0)
 
     def attach(self, ctx: Context) -> None:
         super().attach(ctx)
@@ -100,6 +106,7 @@ class DaycareSocialWorkers(Policy):
         self.log_norm = float(np.log(capped_exp_mean(self.cfg.need_sensitivity, 10.0)))
         self.inquiries = 0
         self.taken_on = 0
+        self.referrals: set[tuple[int, int]] = set()  # (child, month) of referrals not yet screened
 
     def on_month(self, month: int) -> ReportBatch | None:
         ctx, c = self.ctx, self.cfg
@@ -136,6 +143,7 @@ class DaycareSocialWorkers(Policy):
         if resolved.any():
             world.add_support(idx[resolved], c.support_effect, c.support_months, month)
         referred = idx[refer]
+        self.referrals.update((int(child), month) for child in referred)
         return ReportBatch(
             child=referred.astype(np.int64),
             time=time[refer],
@@ -143,6 +151,13 @@ class DaycareSocialWorkers(Policy):
             sibling_of=np.full(referred.size, -1, dtype=np.int64),
             number=np.full(referred.size, NUMBER_OFFSET, dtype=np.int64),
         )
+
+    def screening(self, report, judgement: float) -> float:
+        key = (report.child, report.month)
+        if key in self.referrals and report.source == DAYCARE:
+            self.referrals.discard(key)
+            return judgement + self.cfg.referral_weight
+        return judgement
 
     def _concerns(self, idx: np.ndarray, need: np.ndarray, u: np.ndarray) -> np.ndarray:
         """A concern category per inquiry, tilted by need and parental psychiatric contact."""
