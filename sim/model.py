@@ -89,10 +89,23 @@ def active_policies(cfg: Config) -> list[Policy]:
     return [POLICIES[name](settings) for name, settings in sorted(cfg.policy.items())]
 
 
+def _start_policies(month: int, world: World, agency: Agency, log: EventLog, t: float) -> None:
+    """Policies whose start month this is: change the world's parameters and switch their hooks on."""
+    for policy in world.hooks.policies:
+        if not policy.active and policy.start_month(world.first_year) == month:
+            cfg = policy.adjust(world.cfg)
+            world.reconfigure(cfg)
+            agency.reconfigure(cfg)
+            policy.active = True
+            log.add(t, "policy", -1, -1, kind=f"{policy.name}:start", value=float(month))  # not about a child
+
+
 def _clock(env: simpy.Environment, world: World, agency: Agency, log: EventLog, monthly: list[dict]):
     for month in range(world.months):
         if month % 12 == 0:
             log.flush()  # one row group per simulated year keeps memory flat
+        if month:
+            _start_policies(month, world, agency, log, env.now)
         batch, left = world.step(month)
         agency.on_leave(left)
         agency.receive(month, batch)
@@ -125,7 +138,9 @@ def simulate(cfg: Config, out_dir: Path | None = None, *, keep: bool | None = No
     policies = active_policies(cfg)
     world_cfg = cfg.world
     for policy in policies:
-        world_cfg = policy.adjust(world_cfg)
+        if policy.start_month(first_year) == 0:
+            world_cfg = policy.adjust(world_cfg)
+            policy.active = True
     world = World(world_cfg, streams, log, panel_sink)
     env = simpy.Environment()
     agency = Agency(env, world, world_cfg, streams, log)

@@ -10,8 +10,9 @@ import pytest
 from sim.config.schema import Config
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = sorted((ROOT / "docs").glob("*.md"))
-KEY = r"`(seed|(?:world|output|experiment)(?:\.[a-z_0-9]+)*)`"
+DOCS = sorted((ROOT / "docs").rglob("*.md"))
+KEY = r"`(seed|(?:world|output|experiment|calibration|fit|costs|compare|policy)(?:\.[a-z_0-9]+)*)`"
+FILE_SUFFIXES = {"md", "csv", "parquet", "yaml", "json", "py", "txt", "html", "png"}
 VALUE = re.compile(r"-?\d[\d,]*(?:\.\d+)?|\[[^\]]*\]|true|false")
 
 
@@ -29,6 +30,12 @@ def defaults() -> dict[str, object]:
                 out[key] = value
 
     walk(Config())
+    from sim.policies import POLICIES
+
+    out["policy"] = {}
+    for name, policy in POLICIES.items():
+        out[f"policy.{name}"] = policy.Config()
+        walk(policy.Config(), f"policy.{name}")
     return out
 
 
@@ -37,7 +44,7 @@ DEFAULTS = defaults()
 
 def parse(text: str):
     text = text.strip().strip("`").replace("×", "").strip()
-    if text.startswith("["):
+    if text.startswith("[") and not re.search(r"[a-z]", text):
         return [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", text)]
     try:
         return float(text.replace(",", ""))
@@ -48,6 +55,8 @@ def parse(text: str):
 def same(documented, default) -> bool:
     if isinstance(default, bool) or isinstance(default, str):
         return str(documented).lower() == str(default).lower()
+    if isinstance(default, list) and default and isinstance(default[0], str):
+        return [x.strip() for x in str(documented).strip("[]").split(",")] == default
     if isinstance(default, list):
         return (
             isinstance(documented, list)
@@ -85,6 +94,31 @@ def test_every_config_key_named_in_the_docs_exists():
     unknown = set()
     for doc in DOCS:
         for key in re.findall(KEY, doc.read_text()):
+            if key.rsplit(".", 1)[-1] in FILE_SUFFIXES:
+                continue  # a file name such as calibration.csv, not a key
             if key not in DEFAULTS and not any(k.startswith(key + ".") for k in DEFAULTS):
                 unknown.add(f"{doc.name}: {key}")
     assert not unknown
+
+
+def policy_keys(name: str) -> list[str]:
+    from sim.policies import POLICIES
+
+    return [f"policy.{name}.{f.name}" for f in dataclasses.fields(POLICIES[name].Config)]
+
+
+def registered_policies() -> list[str]:
+    from sim.policies import POLICIES
+
+    return sorted(POLICIES)
+
+
+@pytest.mark.parametrize("name", registered_policies())
+def test_every_policy_has_a_page_listing_every_setting_with_its_default(name):
+    page = ROOT / "docs" / "policies" / f"{name}.md"
+    assert page.exists(), f"write docs/policies/{name}.md"
+    text = page.read_text()
+    for key in policy_keys(name):
+        assert re.search(r"^\|\s*`" + re.escape(key) + r"`\s*\|", text, flags=re.MULTILINE), (
+            f"{key} missing from {page.name}"
+        )

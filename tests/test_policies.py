@@ -153,3 +153,24 @@ def test_risk_tool_changes_who_gets_a_case_according_to_risk(risk_world):
     for shown, part in rep.assign(opened=opened).groupby("shown"):
         slope[shown] = np.polyfit(part["decile"], part["opened"], 1)[0]
     assert slope[True] > slope[False] > 0
+
+
+@pytest.mark.parametrize("name", ["free_municipality", "daycare_social_workers", "risk_tool"])
+def test_a_policy_starting_mid_run_leaves_everything_before_its_start_as_baseline(name, baseline):
+    start_year = 2021  # SHORT: burn-in 2018-2019, observed 2020-2022
+    cfg = compose_config([*SHORT, f"policy={name}", f"policy.{name}.start_year={start_year}"])
+    result = simulate(cfg, keep=True)
+    events = result.events
+    start = events[(events["event"] == "policy") & (events["kind"] == f"{name}:start")]
+    assert len(start) == 1 and int(start["year"].iloc[0]) == start_year
+    t0 = float(start["time"].iloc[0])
+    before = without_policy_records(events[events["time"] < t0])
+    pd.testing.assert_frame_equal(before, without_policy_records(baseline.events[baseline.events["time"] < t0]))
+    after = without_policy_records(events[events["time"] >= t0])
+    assert not after.equals(without_policy_records(baseline.events[baseline.events["time"] >= t0]))
+
+
+def test_a_reform_adds_caseworkers_when_it_starts():
+    cfg = compose_config([*SHORT, "policy=free_municipality", "policy.free_municipality.start_year=2021"])
+    monthly = simulate(cfg, keep=True).agency_monthly.groupby("year")["caseworkers"].max()
+    assert monthly[2021] > monthly[2020]

@@ -129,6 +129,13 @@ class Agency:
         self.arrivals: list[tuple] = []
         self.screenings: list[tuple] = []
 
+    def reconfigure(self, cfg: WorldConfig) -> None:
+        """Take new parameters mid-run (a policy starting): thresholds, durations and staffing."""
+        self.cfg = cfg
+        self.ac = cfg.agency
+        cw = self.ac.caseworkers
+        self.pool.grow(max(1, round(cfg.children * cw.per_1000_children / 1000)), cw.max_caseload)
+
     # ------------------------------------------------------------------ reports
     def receive(self, month: int, batch: ReportBatch) -> None:
         """Schedule the arrival and screening of every report of the month.
@@ -185,6 +192,7 @@ class Agency:
             + s.history_weight * math.log1p(r.prior_child)
             + s.noise_sd * dec.quantile(u[U_SCREEN_NOISE])
         )
+        own = judgement
         if self.hooks:
             judgement = self.hooks.screening(r, judgement)
         case = self.cases.get(child)
@@ -193,7 +201,12 @@ class Agency:
             if judgement >= s.investigation_threshold:  # would have opened an investigation on its own
                 self._notify(case, review=True)
         else:
-            triage = dec.triage(judgement, s, dec.placement_offset(self.ac.decision, self._age(child)))
+            # A policy (a risk score, a social worker's referral) informs triage but never talks the screener
+            # out of an acute placement they would have made on their own judgement.
+            offset = dec.placement_offset(self.ac.decision, self._age(child))
+            triage = dec.triage(judgement, s, offset)
+            if own >= s.acute_threshold + offset:
+                triage = dec.ACUTE
         rid = r.report_id
         self.log.add(
             env.now, "screening", child, hh, report=rid, kind=dec.TRIAGE[triage], value=r.hours, flag=r.hours <= 24.0

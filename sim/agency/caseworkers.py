@@ -76,6 +76,19 @@ class CaseworkerPool:
             ev.succeed(assigned)
             break
 
+    def grow(self, n: int, max_caseload: int) -> None:
+        """Hire caseworkers up to ``n`` (never fewer: a caseworker with cases cannot vanish) and set the
+        maximum caseload; freed room goes to the queue first."""
+        self.max_caseload = max_caseload
+        if n > self.n:
+            self.load = np.concatenate([self.load, np.zeros(n - self.n, dtype=np.int32)])
+        while self.queue:
+            cw = self._assign(self.queue[0][1])
+            if cw is None:
+                break
+            ev, _ = self.queue.popleft()
+            ev.succeed(cw)
+
     def workload(self, cw: int, nominal: float) -> float:
         """Caseworker ``cw``'s caseload relative to ``nominal`` (at least a small positive number)."""
         return max(float(self.load[cw]), 1.0) / nominal

@@ -320,7 +320,11 @@ class CostsConfig:
     """Unit costs in DKK a year (2019 prices), so scenarios compare on money as well as on children."""
 
     caseworker: float = nonnegative(620_000.0, "a full-time caseworker with overhead (assumption)")
-    investigation: float = nonnegative(40_000.0, "one § 50 investigation, ≈ 60 hours of casework (assumption)")
+    investigation: float = nonnegative(
+        15_000.0,
+        "external costs of one § 50 investigation (assessments, interpreters); caseworker time is in "
+        "costs.caseworker (assumption)",
+    )
     preventive: float = nonnegative(60_000.0, "a child-year in a § 11 preventive measure (assumption)")
     home_based: float = nonnegative(180_000.0, "a child-year in a § 52 home-based measure (assumption)")
     network_foster: float = nonnegative(

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from sim.config.fields import count
+
 if TYPE_CHECKING:
     import simpy
 
@@ -27,6 +29,15 @@ if TYPE_CHECKING:
     from sim.world.world import World
 
 POLICIES: dict[str, type[Policy]] = {}
+
+
+@dataclass
+class PolicyConfig:
+    """Settings every policy has; a policy's own ``Config`` extends this."""
+
+    start_year: int = count(
+        0, "calendar year the policy starts (in January); 0: from the first month, burn-in included"
+    )
 
 
 def register(cls: type[Policy]) -> type[Policy]:
@@ -57,6 +68,12 @@ class Policy:
     def __init__(self, cfg: Any) -> None:
         self.cfg = cfg
         self.ctx: Context | None = None
+        self.active = False  # hooks act only once the policy has started
+
+    def start_month(self, first_year: int) -> int:
+        """The simulation month the policy starts (0: from the beginning)."""
+        start = getattr(self.cfg, "start_year", 0)
+        return 0 if start <= first_year else 12 * (start - first_year)
 
     @classmethod
     def neutral(cls) -> Any:
@@ -117,31 +134,34 @@ class Hooks:
         for p in self.policies:
             p.attach(ctx)
 
+    def _active(self) -> list[Policy]:
+        return [p for p in self.policies if p.active]
+
     def on_month(self, month: int) -> list[ReportBatch]:
         out = []
-        for p in self.policies:
+        for p in self._active():
             batch = p.on_month(month)
             if batch is not None and len(batch):
                 out.append(batch)
         return out
 
     def screening(self, report: Any, judgement: float) -> float:
-        for p in self.policies:
+        for p in self._active():
             judgement = p.screening(report, judgement)
         return judgement
 
     def involvement(self, case: Case, probability: float) -> float:
-        for p in self.policies:
+        for p in self._active():
             probability = p.involvement(case, probability)
         return probability
 
     def measure_gain(self, case: Case, involved: bool) -> float:
         gain = 1.0
-        for p in self.policies:
+        for p in self._active():
             gain *= p.measure_gain(case, involved)
         return gain
 
     def breakdown_rate(self, case: Case, rate: float) -> float:
-        for p in self.policies:
+        for p in self._active():
             rate = p.breakdown_rate(case, rate)
         return rate

@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sim.config.fields import nonnegative, share
-from sim.policies.base import Context, Policy, register
+from sim.policies.base import Context, Policy, PolicyConfig, register
 
 if TYPE_CHECKING:
     from sim.agency.agency import Case
 
 
 @dataclass
-class ChildParticipationConfig:
+class ChildParticipationConfig(PolicyConfig):
     """Caseworker training in child participation (seed 002)."""
 
     trained_share: float = share(1.0, "share of caseworkers trained (all, in the default scenario)")

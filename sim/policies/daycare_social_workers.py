@@ -30,7 +30,7 @@ from scipy.special import expit, logit
 from sim.config.fields import count, nonnegative, positive, positive_duration, probability, share
 from sim.config.schema import SOURCES
 from sim.eventlog import DAYS_PER_MONTH
-from sim.policies.base import Context, Policy, register
+from sim.policies.base import Context, Policy, PolicyConfig, register
 from sim.world.reports import ReportBatch, _poisson_inverse, capped_exp_mean
 
 CONCERNS: tuple[str, ...] = (
@@ -51,7 +51,7 @@ NUMBER_OFFSET = 5000  # event numbers of referrals (distinct from the world's re
 
 
 @dataclass
-class DaycareSocialWorkersConfig:
+class DaycareSocialWorkersConfig(PolicyConfig):
     """Social workers visiting the most burdened daycare institutions (seed 004)."""
 
     share_institutions: float = share(0.33, "share of daycare institutions, most burdened first (seed 004: a third)")

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from sim.config.fields import caseload as cases
 from sim.config.fields import nonnegative, positive, positive_duration
 from sim.config.schema import MEASURE_TYPES, WorldConfig
-from sim.policies.base import Policy, register
+from sim.policies.base import Policy, PolicyConfig, register
 
 if TYPE_CHECKING:
     from sim.agency.agency import Case
@@ -40,7 +40,7 @@ IN_HOME = (MEASURE_TYPES.index("preventive"), MEASURE_TYPES.index("home_based"))
 
 
 @dataclass
-class EarlyPreventionConfig:
+class EarlyPreventionConfig(PolicyConfig):
     """Earlier, lighter measures; network care before institutions (seed 001)."""
 
     placement_shift: float = nonnegative(

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from sim.config.fields import caseload as cases
 from sim.config.fields import nonnegative, positive_duration
 from sim.config.schema import WorldConfig
-from sim.policies.base import Policy, register
+from sim.policies.base import Policy, PolicyConfig, register
 
 
 @dataclass
-class FreeMunicipalityConfig:
+class FreeMunicipalityConfig(PolicyConfig):
     """Exemption from § 50, fewer cases per caseworker, frequent follow-up (seed 003)."""
 
     assessment_months: float = positive_duration(

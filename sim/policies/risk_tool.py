@@ -37,7 +37,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sim.config.fields import choice, count, nonnegative, probability, share
 from sim.config.schema import SOURCES
-from sim.policies.base import Context, Policy, register
+from sim.policies.base import Context, Policy, PolicyConfig, register
 
 #: The intake columns of reports.parquet the tool may use: all known when the report arrives.
 INTAKE_COLUMNS: tuple[str, ...] = (
@@ -145,7 +145,7 @@ def features_of(reports: pd.DataFrame) -> np.ndarray:
 
 
 @dataclass
-class RiskToolConfig:
+class RiskToolConfig(PolicyConfig):
     """A statistical risk score at intake (seed 000)."""
 
     adherence: float = share(0.3, "weight of the score in the caseworker's triage (calibration.md: 0.3, swept 0-1)")
@@ -185,7 +185,7 @@ class RiskTool(Policy):
 
     def attach(self, ctx: Context) -> None:
         super().attach(ctx)
-        self.training_month = 12 * ctx.world.cfg.burn_in_years
+        self.training_month = max(12 * ctx.world.cfg.burn_in_years, self.start_month(ctx.world.first_year))
         self.models: dict[int, _Model] = {}
         self.cuts = np.array([])
         self.judgement_at_decile = np.array([])
@@ -195,7 +195,7 @@ class RiskTool(Policy):
 
     # ---------------------------------------------------------------- training
     def on_month(self, month: int) -> None:
-        if month == self.training_month and not self.models:
+        if month >= self.training_month and not self.models:
             self._train(month)
 
     def _train(self, month: int) -> None:

@@ -68,11 +68,19 @@ class ReportProcess:
     """Draws each month's reports from the children's current need."""
 
     def __init__(self, pop: Population, inst: Institutions, cfg: WorldConfig, streams: Streams) -> None:
-        rc = cfg.reports
         self.pop = pop
         self.inst = inst
         self.streams = streams
         self.keyed = streams.keyed("reports")
+        self.configure(cfg)
+        self.other = np.delete(np.arange(len(SOURCES)), [SCHOOL, DAYCARE])
+        self.boost_until = np.full(pop.n_children, -1, dtype=np.int32)
+        self.daycare_factor = inst.reporting[inst.child_daycare]
+        self.school_factor = inst.reporting[inst.child_school]
+
+    def configure(self, cfg: WorldConfig) -> None:
+        """Take the report parameters of ``cfg`` (also when a policy starts mid-run)."""
+        rc = cfg.reports
         rates = np.array([getattr(rc.rates_per_1000, s) for s in SOURCES])  # (source, band) per 1,000 a year
         self.rate = rates * rc.rate_multiplier / 12000.0
         self.beta = rc.need_sensitivity
@@ -82,10 +90,6 @@ class ReportProcess:
         self.boost = rc.repeat_boost
         self.boost_months = rc.repeat_boost_months
         self.sibling_p = rc.sibling_coreport
-        self.other = np.delete(np.arange(len(SOURCES)), [SCHOOL, DAYCARE])
-        self.boost_until = np.full(pop.n_children, -1, dtype=np.int32)
-        self.daycare_factor = inst.reporting[inst.child_daycare]
-        self.school_factor = inst.reporting[inst.child_school]
 
     def source_weights(self, idx: np.ndarray, band: np.ndarray) -> np.ndarray:
         """Unnormalised source intensities (rows: children ``idx``; columns: SOURCES)."""

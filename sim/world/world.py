@@ -17,7 +17,7 @@ from sim.world.outcomes import JUNE, Outcomes, ReportOutcomes
 from sim.world.panel import Panel
 from sim.world.population import ADULT_MONTHS, Population, build_population
 from sim.world.reports import ReportBatch, ReportProcess
-from sim.world.wellbeing import NO_MEASURE, Wellbeing
+from sim.world.wellbeing import NO_MEASURE, Wellbeing, monthly_effects
 
 FIRST_PLACEMENT = MEASURE_TYPES.index(PLACEMENT_TYPES[0])
 
@@ -54,6 +54,13 @@ class World:
         # Faring badly at every month start for every child slot, present or not, packed 8 slots a byte: the
         # truth of any outcome window (the simulation knows each child's outcome, even after it leaves).
         self.faring_badly_bits = np.zeros((self.months, (n + 7) // 8), dtype=np.uint8)
+
+    def reconfigure(self, cfg: WorldConfig) -> None:
+        """Take new parameters mid-run (a policy starting): report rates and measure effects change; the
+        population, institutions and the wellbeing process itself do not."""
+        self.cfg = cfg
+        self.wellbeing.delta = monthly_effects(cfg)
+        self.reports.configure(cfg)
 
     @property
     def W(self) -> np.ndarray:
