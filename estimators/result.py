@@ -31,7 +31,7 @@ class Estimate:
     lower_95: float
     upper_95: float
     p_benefit: float  # posterior probability that the effect goes the beneficial way
-    better: str  # "lower" or "higher": which direction is a benefit for this outcome
+    better: str  # "lower", "higher" or "none": which direction is a benefit for this outcome
     rhat_max: float
     ess_min: float
     divergences: int
@@ -44,17 +44,43 @@ class Estimate:
     idata: Any = field(default=None, repr=False)
 
     @classmethod
-    def from_draws(cls, draws: np.ndarray, *, estimator: str, estimand: str, outcome: str, better: str,
-                   null: float, rhat_max: float, ess_min: float, divergences: int, n: int, **freq: Any) -> Estimate:
+    def from_draws(
+        cls,
+        draws: np.ndarray,
+        *,
+        estimator: str,
+        estimand: str,
+        outcome: str,
+        better: str,
+        null: float,
+        rhat_max: float,
+        ess_min: float,
+        divergences: int,
+        n: int,
+        **freq: Any,
+    ) -> Estimate:
         """Summarise posterior draws of the estimand (flattened over chains). ``null`` is the value of no
         effect (0 for a difference, 1 for a ratio)."""
         draws = np.asarray(draws, dtype=float).ravel()
         q = np.quantile(draws, [0.05, 0.95, 0.025, 0.975])
-        benefit = (draws < null) if better == "lower" else (draws > null)
-        est = cls(estimator=estimator, estimand=estimand, outcome=outcome, estimate=float(draws.mean()),
-                  lower_90=float(q[0]), upper_90=float(q[1]), lower_95=float(q[2]), upper_95=float(q[3]),
-                  p_benefit=float(benefit.mean()), better=better, rhat_max=rhat_max, ess_min=ess_min,
-                  divergences=divergences, n=n, **freq)
+        benefit = (draws < null) if better == "lower" else (draws > null) if better == "higher" else np.full(1, np.nan)
+        est = cls(
+            estimator=estimator,
+            estimand=estimand,
+            outcome=outcome,
+            estimate=float(draws.mean()),
+            lower_90=float(q[0]),
+            upper_90=float(q[1]),
+            lower_95=float(q[2]),
+            upper_95=float(q[3]),
+            p_benefit=float(benefit.mean()),
+            better=better,
+            rhat_max=rhat_max,
+            ess_min=ess_min,
+            divergences=divergences,
+            n=n,
+            **freq,
+        )
         est.warnings = est.diagnose()
         return est
 
@@ -76,12 +102,25 @@ class Estimate:
     def row(self) -> dict[str, Any]:
         """The ``estimate.csv`` row."""
         return {
-            "estimand": self.estimand, "outcome": self.outcome, "estimate": self.estimate,
-            "lower_90": self.lower_90, "upper_90": self.upper_90, "lower_95": self.lower_95,
-            "upper_95": self.upper_95, "p_benefit": self.p_benefit, "rhat_max": self.rhat_max,
-            "ess_min": self.ess_min, "divergences": self.divergences, "freq_estimate": self.freq_estimate,
-            "freq_lower_95": self.freq_lower_95, "freq_upper_95": self.freq_upper_95, "freq_method": self.freq_method,
-            "estimator": self.estimator, "n": self.n, "converged": self.converged, "warnings": "; ".join(self.warnings),
+            "estimand": self.estimand,
+            "outcome": self.outcome,
+            "estimate": self.estimate,
+            "lower_90": self.lower_90,
+            "upper_90": self.upper_90,
+            "lower_95": self.lower_95,
+            "upper_95": self.upper_95,
+            "p_benefit": self.p_benefit,
+            "rhat_max": self.rhat_max,
+            "ess_min": self.ess_min,
+            "divergences": self.divergences,
+            "freq_estimate": self.freq_estimate,
+            "freq_lower_95": self.freq_lower_95,
+            "freq_upper_95": self.freq_upper_95,
+            "freq_method": self.freq_method,
+            "estimator": self.estimator,
+            "n": self.n,
+            "converged": self.converged,
+            "warnings": "; ".join(self.warnings),
         }
 
     def sentence(self) -> str:
@@ -90,9 +129,11 @@ class Estimate:
         factor = 100.0 if self.estimand == "risk_difference" else 1.0
         direction = "lower" if self.estimate < 0 else "higher"
         size = abs(self.estimate) * factor
-        return (f"{self.outcome.replace('_', ' ')}: {size:.2g} {scale} {direction} ({self.estimand.replace('_', ' ')}; "
-                f"95% interval {self.lower_95 * factor:.2g} to {self.upper_95 * factor:.2g}); probability of benefit "
-                f"{self.p_benefit:.0%}" + ("" if self.converged else f"; WARNING: {self.warnings[0]}"))
+        return (
+            f"{self.outcome.replace('_', ' ')}: {size:.2g} {scale} {direction} ({self.estimand.replace('_', ' ')}; "
+            f"95% interval {self.lower_95 * factor:.2g} to {self.upper_95 * factor:.2g}); probability of benefit "
+            f"{self.p_benefit:.0%}" + ("" if self.converged else f"; WARNING: {self.warnings[0]}")
+        )
 
 
 def to_frame(estimates: list[Estimate]) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import hydra
@@ -34,4 +35,11 @@ def run_in_folder(dcfg: DictConfig, out_dir: Path) -> list[Path]:
 
 @hydra.main(version_base=None, config_path=str(CONF_DIR), config_name="config")
 def hydra_main(dcfg: DictConfig) -> None:
-    run_in_folder(dcfg, Path(HydraConfig.get().runtime.output_dir))
+    from estimators.base import DataError
+    from sim.config.validate import ConfigError
+
+    try:
+        run_in_folder(dcfg, Path(HydraConfig.get().runtime.output_dir))
+    except (ConfigError, DataError) as exc:  # bad input: one line, no traceback, no result files
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

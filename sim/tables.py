@@ -6,7 +6,7 @@ Columns are documented in ``docs/data-dictionary.md``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +31,7 @@ class Tables:
     start_year: int  # first calendar year of the observation period (after burn-in)
     months: int  # simulated months, burn-in included
     faring_badly_bits: np.ndarray | None = None  # in memory only: see SimulationResult
+    policy_results: dict[str, pd.DataFrame] = field(default_factory=dict)  # tables the policies reported
 
     @classmethod
     def from_result(cls, result: SimulationResult) -> Tables:
@@ -45,6 +46,7 @@ class Tables:
             result.start_year,
             result.months,
             result.faring_badly_bits,
+            result.policy_results,
         )
 
     @classmethod

@@ -92,11 +92,26 @@ def child_effects(policy: Tables, baseline: Tables, children: np.ndarray | None 
     return pd.DataFrame(rows)
 
 
+def _any_in_window(units: pd.DataFrame, events: pd.DataFrame, overlap: bool = False) -> np.ndarray:
+    """For each unit (child_id, time): does the child have an event (child_id, start[, end]) in the 12 months
+    after ``time``? With ``overlap`` a spell counts if it overlaps the window, else if it starts in it."""
+    joined = units.reset_index().merge(events, on="child_id")
+    end = joined["time"] + DAYS_PER_YEAR
+    if overlap:
+        hit = (joined["start"] <= end) & (joined["end"] > joined["time"])
+    else:
+        hit = (joined["start"] > joined["time"]) & (joined["start"] <= end)
+    return units.reset_index()["index"].isin(joined.loc[hit, "index"]).to_numpy()
+
+
 def unit_outcomes(t: Tables, child: np.ndarray, time: np.ndarray) -> pd.DataFrame:
     """Outcomes of (child, time) units in windows after ``time`` in world ``t``: faring badly within 3 and 12
-    months, placed within 12 months, re-reported within 12 months (NaN where the window passes the horizon)."""
+    months, placed within 12 months, any measure started within 12 months, re-reported within 12 months, and
+    charged with a crime within 12 months where the child is 15 by the window's end. NaN where the window
+    passes the horizon (or the child is too young to be charged)."""
     child = np.asarray(child, dtype=np.int64)
     time = np.asarray(time, dtype=float)
+    units = pd.DataFrame({"child_id": child, "time": time})
     out = pd.DataFrame(
         {
             "faring_badly_3m": t.faring_badly_within(child, time, 3),
@@ -106,14 +121,16 @@ def unit_outcomes(t: Tables, child: np.ndarray, time: np.ndarray) -> pd.DataFram
     complete = time + DAYS_PER_YEAR <= t.horizon
     spells = measure_spells(t)
     placed = spells[spells["kind"].isin(PLACEMENT_TYPES)][["child_id", "start", "end"]]
-    units = pd.DataFrame({"child_id": child, "time": time}).reset_index()
-    hit = units.merge(placed, on="child_id")
-    hit = hit[(hit["start"] <= hit["time"] + DAYS_PER_YEAR) & (hit["end"] > hit["time"])]
-    out["placed_12m"] = np.where(complete, units["index"].isin(hit["index"]).astype(float), np.nan)
-    rep = t.reports[["child_id", "time"]].rename(columns={"time": "rtime"})
-    again = units.merge(rep, on="child_id")
-    again = again[(again["rtime"] > again["time"]) & (again["rtime"] <= again["time"] + DAYS_PER_YEAR)]
-    out["rereport_12m"] = np.where(complete, units["index"].isin(again["index"]).astype(float), np.nan)
+    out["placed_12m"] = np.where(complete, _any_in_window(units, placed, overlap=True), np.nan)
+    out["measure_12m"] = np.where(complete, _any_in_window(units, spells[["child_id", "start"]]), np.nan)
+    reports = t.reports[["child_id", "time"]].rename(columns={"time": "start"})
+    out["rereport_12m"] = np.where(complete, _any_in_window(units, reports), np.nan)
+    ev = t.events
+    charges = ev[(ev["event"] == "outcome") & (ev["kind"] == "crime_charge")][["child_id", "time"]]
+    old_enough = t.age_at(child, time + DAYS_PER_YEAR) >= 15
+    out["charged_12m"] = np.where(
+        complete & old_enough, _any_in_window(units, charges.rename(columns={"time": "start"})), np.nan
+    )
     return out
 
 

@@ -115,9 +115,38 @@ def typed_policies(raw: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _typed_choice(raw: Any, registry: dict, key: str, none: tuple[str, ...]) -> Any:
+    """A single-choice group (trial, estimator) as its typed config; ``none`` lists the names meaning 'not set'."""
+    if dataclasses.is_dataclass(raw):
+        return raw
+    values = dict(raw or {})
+    name = values.get("name", none[0])
+    if name in none:
+        return values
+    if name not in registry:
+        raise ConfigError(f"{key}.name = {name!r} is not allowed: choose one of {', '.join(sorted(registry))}")
+    return registry[name](**values) if isinstance(registry[name], type) else registry[name]
+
+
 def validate_config(cfg: Config) -> Config:
     """Range checks on every field, then the few rules that relate fields to each other."""
+    from estimators.base import ESTIMATORS, EstimatorConfig
+    from sim.trials import TRIALS
+
     cfg.policy = typed_policies(cfg.policy)
+    cfg.trial = _typed_choice(cfg.trial, {n: t.Config for n, t in TRIALS.items()}, "trial", ("none",))
+    estimator = dict(cfg.estimator) if not dataclasses.is_dataclass(cfg.estimator) else cfg.estimator
+    if not dataclasses.is_dataclass(estimator):
+        if estimator.get("name", "auto") not in ("auto", *ESTIMATORS):
+            raise ConfigError(
+                f"estimator.name = {estimator['name']!r} is not allowed: choose one of auto, "
+                f"{', '.join(sorted(ESTIMATORS))}"
+            )
+        estimator = EstimatorConfig(**estimator)
+    cfg.estimator = estimator
+    for node, path in ((cfg.trial, "trial"), (cfg.estimator, "estimator")):
+        if dataclasses.is_dataclass(node):
+            validate(node, path)
     validate(cfg)
     s = cfg.world.agency.screening
     if not s.advice_threshold <= s.investigation_threshold <= s.acute_threshold:

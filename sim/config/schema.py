@@ -425,9 +425,10 @@ class ExperimentConfig:
 
     name: str = choice(
         "compare",
-        ("compare", "simulate", "calibrate", "recalibrate"),
+        ("compare", "simulate", "calibrate", "recalibrate", "trial", "analyse"),
         "the job: compare (scenarios side by side, the default), simulate (one world and its tables), calibrate "
-        "(every published figure, side by side) or recalibrate (fit free parameters to a targets file)",
+        "(every published figure, side by side), recalibrate (fit free parameters to a targets file), trial "
+        "(simulate a trial, estimate, score against the truth) or analyse (a real trial's data file)",
     )
 
 
@@ -445,6 +446,16 @@ class Config:
         default_factory=CalibrationConfig, metadata={"doc": "calibration against published figures"}
     )
     fit: FitConfig = field(default_factory=FitConfig, metadata={"doc": "recalibration to a targets file"})
+    trial: Any = field(
+        default_factory=lambda: {"name": "none"},
+        metadata={"doc": "the trial design (python -m sim experiment=trial trial=household_rct)"},
+    )
+    estimator: Any = field(
+        default_factory=lambda: {"name": "auto"},
+        metadata={"doc": "the estimator; auto: the design's own (python -m sim estimator=logistic_household)"},
+    )
+    data: str = text("", "a real trial's data file (CSV) for experiment=analyse")
+    outcome: str = text("", "the outcome column to analyse; empty: the design's first outcome")
     policy: dict[str, Any] = field(
         default_factory=dict,
         metadata={
@@ -463,3 +474,9 @@ def register_configs() -> None:
     cs.store(name="schema", node=Config)
     for name, policy in POLICIES.items():  # conf/policy/<name>.yaml extends /policy_schema/<name>
         cs.store(group="policy_schema", name=name, node=policy.Config)
+    from estimators.base import EstimatorConfig
+    from sim.trials import TRIALS
+
+    for name, trial in TRIALS.items():  # conf/trial/<name>.yaml extends /trial_schema/<name>
+        cs.store(group="trial_schema", name=name, node=trial.Config)
+    cs.store(group="estimator_schema", name="estimator", node=EstimatorConfig)

@@ -7,11 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sim.config.schema import Config
-from sim.experiments import calibrate, compare, recalibrate, simulate
+from sim.experiments import calibrate, compare, recalibrate, simulate, trials
 
 EXPERIMENTS: dict[str, Callable[[Config, Path], list[Path]]] = {
     "compare": compare.run,
     "simulate": simulate.run,
     "calibrate": calibrate.run,
     "recalibrate": recalibrate.run,
+    "trial": trials.run_trial,
+    "analyse": trials.run_analyse,
 }

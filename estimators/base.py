@@ -1,0 +1,264 @@
+"""What every estimator shares: data validation with one clear message, a PyMC model compiled once and refitted
+with new data, sampling with nutpie or PyMC's NUTS, diagnostics, the estimands by posterior prediction, and the
+statsmodels counterpart.
+
+An estimator module defines an :class:`Estimator` subclass with
+
+- ``name``, ``design`` (the trial design whose data it reads), ``outcomes`` it can analyse and their
+  ``better`` direction;
+- ``validate(df, outcome)``: raise :class:`DataError` naming the column and the problem;
+- ``arrays(df, outcome)``: the data as named arrays (the ``pm.Data`` of the model; the structure key decides
+  when a compiled model can be reused);
+- ``build(arrays)``: the PyMC model;
+- ``estimands(posterior, arrays)``: posterior draws of each estimand on its own scale;
+- ``frequentist(df, outcome)``: the statsmodels cross-check per estimand;
+
+and registers it with :func:`register`. ``fit`` does the rest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import warnings
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+from estimators.result import Estimate
+from sim.config.fields import choice, nonnegative, positive_count, probability, text
+
+ESTIMATORS: dict[str, type[Estimator]] = {}
+
+
+class DataError(ValueError):
+    """A data set an estimator cannot analyse; ``str(err)`` names the column and the problem."""
+
+
+def register(cls: type[Estimator]) -> type[Estimator]:
+    ESTIMATORS[cls.name] = cls
+    return cls
+
+
+@dataclass
+class SamplerConfig:
+    """How the posterior is sampled."""
+
+    sampler: str = choice("nutpie", ("nutpie", "pymc"), "nutpie (compiled once, fast refits) or PyMC's NUTS")
+    draws: int = positive_count(1000, "draws per chain after tuning")
+    tune: int = positive_count(1000, "tuning steps per chain")
+    chains: int = positive_count(2, "chains (2 cores here); R-hat needs at least 2")
+    target_accept: float = probability(0.9, "NUTS target acceptance rate")
+    seed: int = positive_count(1, "sampler seed (the fit is reproducible given the data and this seed)")
+    prior_scale: float = nonnegative(1.0, "multiplier on the prior SDs of effect parameters (1: as documented)")
+
+
+@dataclass
+class EstimatorConfig(SamplerConfig):
+    """The ``estimator`` config group: which estimator and how it samples."""
+
+    name: str = text("auto", "the estimator (conf/estimator/<name>.yaml); auto: the trial design's own")
+
+
+@dataclass
+class Estimand:
+    """Posterior draws of one estimand with what 'no effect' is on its scale."""
+
+    name: str
+    draws: np.ndarray
+    null: float
+    freq: tuple[float, float, float, str] | None = None  # estimate, lower_95, upper_95, method
+
+
+class Estimator:
+    """Base class: subclasses define the model; ``fit`` runs it."""
+
+    name: ClassVar[str] = ""
+    design: ClassVar[str] = ""
+    outcomes: ClassVar[dict[str, str]] = {}  # outcome -> better ("lower" / "higher")
+    _compiled: ClassVar[dict[tuple, Any]] = {}  # structure key -> (pm.Model, compiled nutpie model or None)
+
+    def __init__(self, settings: SamplerConfig | None = None) -> None:
+        self.settings = settings or SamplerConfig()
+
+    # ---------------------------------------------------------------- to override
+    def validate(self, df: pd.DataFrame, outcome: str) -> None:
+        raise NotImplementedError
+
+    def arrays(self, df: pd.DataFrame, outcome: str) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def build(self, arrays: dict[str, np.ndarray]) -> Any:
+        raise NotImplementedError
+
+    def estimands(self, posterior: dict[str, np.ndarray], arrays: dict[str, np.ndarray]) -> list[Estimand]:
+        raise NotImplementedError
+
+    def frequentist(self, df: pd.DataFrame, outcome: str) -> dict[str, tuple[float, float, float, str]]:
+        return {}
+
+    def structure(self, arrays: dict[str, np.ndarray]) -> tuple:
+        """What must be equal for a compiled model to be reused (by default: the names of the arrays)."""
+        return tuple(sorted(arrays))
+
+    # ---------------------------------------------------------------- shared machinery
+    def check_outcome(self, df: pd.DataFrame, outcome: str) -> None:
+        if outcome not in self.outcomes:
+            raise DataError(
+                f"outcome = {outcome!r} is not one this estimator analyses; choose one of {', '.join(self.outcomes)}"
+            )
+
+    @staticmethod
+    def require(df: pd.DataFrame, columns: list[str]) -> None:
+        missing = [c for c in columns if c not in df.columns]
+        if missing:
+            close = {c: [d for d in df.columns if d.lower() == c.lower() or d.replace(" ", "_") == c] for c in missing}
+            hint = "; ".join(f"'{c}' looks misnamed as '{v[0]}'" for c, v in close.items() if v)
+            raise DataError(
+                f"missing column(s) {', '.join(repr(c) for c in missing)}"
+                + (f" ({hint})" if hint else "")
+                + f"; the design needs {', '.join(columns)}"
+            )
+
+    @staticmethod
+    def binary(df: pd.DataFrame, column: str) -> None:
+        values = pd.to_numeric(df[column], errors="coerce")
+        bad = df[column][values.isna() | ~values.isin([0, 1])]
+        if len(bad):
+            raise DataError(
+                f"column '{column}' must be 0 or 1 in every row; row {bad.index[0] + 2} has {bad.iloc[0]!r}"
+            )
+
+    def model(self, arrays: dict[str, np.ndarray]) -> tuple[Any, Any]:
+        """The PyMC model (and its nutpie compilation) for this structure, built once per process."""
+        key = (self.name, self.settings.sampler, self.settings.prior_scale, *self.structure(arrays))
+        if key not in self._compiled:
+            model = self.build(arrays)
+            compiled = None
+            if self.settings.sampler == "nutpie":
+                import nutpie
+
+                compiled = nutpie.compile_pymc_model(model)
+            self._compiled[key] = (model, compiled)
+        return self._compiled[key]
+
+    def sample(self, arrays: dict[str, np.ndarray]) -> az.InferenceData:
+        s = self.settings
+        model, compiled = self.model(arrays)
+        with _quiet():
+            if compiled is not None:
+                import nutpie
+
+                return nutpie.sample(
+                    compiled.with_data(**arrays),
+                    draws=s.draws,
+                    tune=s.tune,
+                    chains=s.chains,
+                    seed=s.seed,
+                    progress_bar=False,
+                    target_accept=s.target_accept,
+                )
+            import pymc as pm
+
+            with model:
+                pm.set_data(arrays)
+                return pm.sample(
+                    draws=s.draws,
+                    tune=s.tune,
+                    chains=s.chains,
+                    cores=min(s.chains, 2),
+                    random_seed=s.seed,
+                    progressbar=False,
+                    target_accept=s.target_accept,
+                    compute_convergence_checks=False,
+                )
+
+    def fit(self, df: pd.DataFrame, outcome: str) -> list[Estimate]:
+        """Validate, sample, and summarise every estimand (the first is the headline, e.g. the risk difference)."""
+        self.check_outcome(df, outcome)
+        self.validate(df, outcome)
+        arrays = self.arrays(df, outcome)
+        idata = self.sample(arrays)
+        posterior = {k: v.values.reshape(-1, *v.shape[2:]) for k, v in idata.posterior.data_vars.items()}
+        rhat, ess, divergences = diagnostics(idata)
+        freq = self.frequentist(df, outcome)
+        out = []
+        for e in self.estimands(posterior, arrays):
+            f = freq.get(e.name)
+            extra = (
+                {}
+                if f is None
+                else {"freq_estimate": f[0], "freq_lower_95": f[1], "freq_upper_95": f[2], "freq_method": f[3]}
+            )
+            est = Estimate.from_draws(
+                e.draws,
+                estimator=self.name,
+                estimand=e.name,
+                outcome=outcome,
+                better=self.outcomes[outcome],
+                null=e.null,
+                rhat_max=rhat,
+                ess_min=ess,
+                divergences=divergences,
+                n=len(df),
+                **extra,
+            )
+            est.idata = idata
+            out.append(est)
+        for warning in out[0].warnings if out else []:
+            logging.getLogger("estimators").warning("%s: %s", self.name, warning)
+        return out
+
+    def prior_predictive(self, df: pd.DataFrame, outcome: str, draws: int = 500) -> pd.DataFrame:
+        """Draws of every estimand under the prior alone (is the prior weakly informative on that scale?)."""
+        import pymc as pm
+
+        self.check_outcome(df, outcome)
+        self.validate(df, outcome)
+        arrays = self.arrays(df, outcome)
+        model = self.build(arrays)
+        with model, _quiet():
+            prior = pm.sample_prior_predictive(draws=draws, random_seed=self.settings.seed)
+        parameters = {k: v.values.reshape(-1, *v.shape[2:]) for k, v in prior.prior.data_vars.items()}
+        rows = []
+        for e in self.estimands(parameters, arrays):
+            q = np.quantile(e.draws, [0.025, 0.5, 0.975])
+            rows.append({"estimand": e.name, "prior_lower_95": q[0], "prior_median": q[1], "prior_upper_95": q[2]})
+        return pd.DataFrame(rows)
+
+
+def diagnostics(idata: az.InferenceData) -> tuple[float, float, int]:
+    """Largest R-hat and smallest bulk ESS over all parameters, and the number of divergent transitions."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rhat = az.rhat(idata)
+        ess = az.ess(idata)
+    rhat_max = float(max(np.nanmax(v.values) for v in rhat.data_vars.values()))
+    ess_min = float(min(np.nanmin(v.values) for v in ess.data_vars.values()))
+    stats = getattr(idata, "sample_stats", None)
+    div = 0
+    if stats is not None:
+        for name in ("diverging", "divergences"):
+            if name in stats:
+                div = int(np.asarray(stats[name]).sum())
+                break
+    return rhat_max, ess_min, div
+
+
+@contextlib.contextmanager
+def _quiet():
+    """PyMC and nutpie talk a lot; a fit should not."""
+    loggers = [logging.getLogger(n) for n in ("pymc", "pytensor", "nutpie")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)

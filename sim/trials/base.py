@@ -1,0 +1,62 @@
+"""What a trial design is: the data a real evaluation would collect from the simulated world(s), in documented
+columns, and the estimand it targets, computed exactly from the truth.
+
+A design module (``sim/trials/<name>.py``) defines a :class:`Trial` subclass with ``name``, a ``Config``
+dataclass (typed and range-checked like every config), the ``estimator`` that analyses it by default, its
+``outcomes`` and its ``columns`` (name -> meaning, the schema real data must follow), and implements
+
+- ``worlds(cfg)``: simulate the worlds it needs, all with the run's seed (the trial world and its twins);
+- ``draw(worlds, seed)``: the trial's data set and its estimands (one per outcome) from those worlds.
+
+``conf/trial/<name>.yaml`` selects it: ``python -m sim experiment=trial trial=<name>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from sim.config.fields import text
+from sim.config.schema import Config
+
+TRIALS: dict[str, type[Trial]] = {}
+
+
+def register(cls: type[Trial]) -> type[Trial]:
+    TRIALS[cls.name] = cls
+    return cls
+
+
+@dataclass
+class TrialConfig:
+    """Settings every trial design has; a design's own ``Config`` extends this."""
+
+    name: str = text("none", "the trial design (conf/trial/<name>.yaml)")
+
+
+@dataclass
+class TrialData:
+    """A trial's data set (the columns of its design) and the estimands it targets, from the truth."""
+
+    data: pd.DataFrame
+    truth: pd.DataFrame  # columns: outcome, estimand, value (and what it was computed over)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class Trial:
+    name: ClassVar[str] = ""
+    Config: ClassVar[type] = TrialConfig
+    estimator: ClassVar[str] = ""
+    outcomes: ClassVar[tuple[str, ...]] = ()
+    columns: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, cfg: Any) -> None:
+        self.cfg = cfg
+
+    def worlds(self, run: Config) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def draw(self, worlds: dict[str, Any], seed: int) -> TrialData:
+        raise NotImplementedError
