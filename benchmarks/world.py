@@ -20,6 +20,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import table  # benchmarks/ is a folder of scripts, not a package
+
 CONF_WORLD = Path(__file__).resolve().parents[1] / "conf" / "world"
 GIB_MB = 1024.0  # peak_rss_mb is in MiB (2**20 bytes), so 1 GiB = 1024
 # preset -> (wall seconds, peak RSS MB) for 10 simulated years with no burn-in
@@ -111,7 +114,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     """A fixed-width text table of benchmark rows, with a PASS/FAIL column for goal rows."""
     header = ["preset", "children", "years", "repeats", "wall_s", "peak_rss_mb", "reports"]
     header += ["child_years_per_s", "reports_per_s", "goal", "result"]
-    lines = [header]
+    lines: list[list[str]] = []
     for r in rows:
         goal = "-" if r["goal_wall_s"] is None else f"<{r['goal_wall_s']:g} s, <{r['goal_rss_mb'] / GIB_MB:g} GiB"
         result = "-" if r["pass"] is None else ("PASS" if r["pass"] else "FAIL")
@@ -130,15 +133,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
                 result,
             ]
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    left = {0, 9, 10}  # text columns
-    out = [
-        "  ".join(
-            c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths, strict=True))
-        ).rstrip()
-        for line in lines
-    ]
-    return "\n".join(out)
+    return table.format_table(header, lines, left={0, 9, 10})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -100,6 +100,13 @@ class Estimator:
     def frequentist(self, df: pd.DataFrame, outcome: str) -> dict[str, tuple[float, float, float, str]]:
         return {}
 
+    @classmethod
+    def example(cls, seed: int = 0, scale: float = 1.0) -> tuple[pd.DataFrame, str]:
+        """A synthetic data set in the design's columns, of the design's default size times ``scale``, drawn
+        from the model itself with a known effect; and the outcome to analyse. For benchmarks and the
+        large-sample agreement checks, where a simulated world would only add minutes."""
+        raise NotImplementedError
+
     def structure(self, arrays: dict[str, np.ndarray]) -> tuple:
         """What must be equal for a compiled model to be reused (by default: the names of the arrays)."""
         return tuple(sorted(arrays))

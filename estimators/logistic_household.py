@@ -57,6 +57,19 @@ class LogisticHousehold(Estimator):
         "charged_12m": "lower",
     }
 
+    @classmethod
+    def example(cls, seed: int = 0, scale: float = 1.0) -> tuple[pd.DataFrame, str]:
+        """2,000 reports in 1,400 households (times ``scale``), half the households treated, baseline logit -1,
+        treatment -0.3 on the logit scale, household SD 1: the shape of seed 000's trial."""
+        rng = np.random.default_rng(seed)
+        households, reports = round(1400 * scale), round(2000 * scale)
+        household = np.sort(np.concatenate([np.arange(households), rng.integers(0, households, reports - households)]))
+        arm = (rng.permutation(households) < households // 2).astype(int)
+        eta = -1.0 - 0.3 * arm[household] + rng.normal(0.0, 1.0, households)[household]
+        y = (rng.random(reports) < 1.0 / (1.0 + np.exp(-eta))).astype(int)
+        df = pd.DataFrame({"report_id": np.arange(reports), "household_id": household, "treated": arm[household]})
+        return df.assign(faring_badly_12m=y), "faring_badly_12m"
+
     def validate(self, df: pd.DataFrame, outcome: str) -> None:
         self.require(df, ["household_id", "treated", outcome])
         self.binary(df, "treated")

@@ -126,27 +126,50 @@ class HouseholdRct(Trial):
         for name in BINARY_OUTCOMES:
             data[name] = observed[name].to_numpy()
         data = data.join(_later_school(trial, enrolled))
-        truth = []
-        for name in BINARY_OUTCOMES:
-            ok = y1[name].notna() & y0[name].notna()
-            p1, p0 = float(y1.loc[ok, name].mean()), float(y0.loc[ok, name].mean())
-            truth += [
-                {"outcome": name, "estimand": "risk_difference", "value": p1 - p0, "units": int(ok.sum())},
-                {
-                    "outcome": name,
-                    "estimand": "risk_ratio",
-                    "value": p1 / p0 if p0 > 0 else np.nan,
-                    "units": int(ok.sum()),
-                },
-            ]
         return TrialData(
             data=data,
-            truth=pd.DataFrame(truth),
+            truth=_sample_effects(y1, y0),
             meta={
                 "enrolment_start_year": int(self.cfg.enrolment_year or trial.start_year),
                 "households": int(data["household_id"].nunique()),
             },
         )
+
+    def draw_potential(self, worlds: dict[str, Tables], seed: int) -> TrialData:
+        """A trial drawn from the twins' potential outcomes, for replications: a random enrolment window in the
+        observation period, a random household assignment, and each report's outcome from the twin matching
+        its arm (all-shown if treated, none-shown if not). Assumes no interference between households (their
+        link through caseloads is small); the truth is then the exact average effect of this very sample.
+        Only the twins are needed, so one pair of worlds serves any number of trials."""
+        all_shown, none_shown = worlds["all"], worlds["none"]
+        rng = np.random.default_rng(np.random.SeedSequence([seed, 0x7417]))
+        reports = none_shown.observed(none_shown.reports).sort_values("time")
+        latest = len(reports) - self.cfg.n_reports
+        if latest < 0:
+            raise ValueError(
+                f"only {len(reports)} reports in the observation period; the trial needs {self.cfg.n_reports}"
+            )
+        enrolled = reports.iloc[(first := int(rng.integers(0, latest + 1))) : first + self.cfg.n_reports]
+        households = enrolled["household_id"].unique()
+        arm = dict(zip(households, (rng.random(households.size) < self.cfg.share_shown).astype(int), strict=True))
+        treated = enrolled["household_id"].map(arm).to_numpy()
+        child, time = enrolled["child_id"].to_numpy(), enrolled["time"].to_numpy()
+        y1, y0 = unit_outcomes(all_shown, child, time), unit_outcomes(none_shown, child, time)
+        flips = self._planted(enrolled["report_id"].to_numpy(), seed)
+        for name in PLANTED:
+            y1[name] = np.where(flips, 0.0, y1[name].to_numpy()) * np.where(y1[name].isna(), np.nan, 1.0)
+        data = pd.DataFrame(
+            {
+                "report_id": enrolled["report_id"].to_numpy(),
+                "household_id": enrolled["household_id"].to_numpy(),
+                "child_id": child,
+                "time": time,
+                "treated": treated,
+            }
+        )
+        for name in BINARY_OUTCOMES:
+            data[name] = np.where(treated == 1, y1[name].to_numpy(), y0[name].to_numpy())
+        return TrialData(data=data, truth=_sample_effects(y1, y0), meta={"first_report": first})
 
     def _planted(self, report_ids: np.ndarray, seed: int) -> np.ndarray:
         """Which enrolled reports lose a faring-badly event under treatment (probability 1 - risk ratio)."""
@@ -155,6 +178,17 @@ class HouseholdRct(Trial):
             return np.zeros(report_ids.size, dtype=bool)
         u = Streams(seed).keyed("policy", "household_rct:planted").uniforms(report_ids, 0, 0, 0, 1)[:, 0]
         return u < 1.0 - rr
+
+
+def _sample_effects(y1: pd.DataFrame, y0: pd.DataFrame) -> pd.DataFrame:
+    """The enrolled sample's exact risk difference and ratio per outcome, over units known in both twins."""
+    rows = []
+    for name in BINARY_OUTCOMES:
+        ok = y1[name].notna() & y0[name].notna()
+        p1, p0 = float(y1.loc[ok, name].mean()), float(y0.loc[ok, name].mean())
+        for estimand, value in (("risk_difference", p1 - p0), ("risk_ratio", p1 / p0 if p0 > 0 else np.nan)):
+            rows.append({"outcome": name, "estimand": estimand, "value": value, "units": int(ok.sum())})
+    return pd.DataFrame(rows)
 
 
 def _later_school(t: Tables, enrolled: pd.DataFrame) -> pd.DataFrame:
