@@ -420,6 +420,17 @@ class CompareConfig:
 
 
 @dataclass
+class ReportConfig:
+    """The policymaker's report (``report.html``) that every scenario comparison writes into its run folder."""
+
+    language: str = choice(
+        "en",
+        ("en", "da"),
+        "language of report.html: en (English) or da (Danish), every label, sentence and number format",
+    )
+
+
+@dataclass
 class ExperimentConfig:
     """Which job ``python -m sim`` runs."""
 
@@ -441,6 +452,9 @@ class Config:
     output: OutputConfig = field(default_factory=OutputConfig, metadata={"doc": "what the run writes"})
     costs: CostsConfig = field(default_factory=CostsConfig, metadata={"doc": "unit costs in DKK a year"})
     compare: CompareConfig = field(default_factory=CompareConfig, metadata={"doc": "the scenario comparison"})
+    report: ReportConfig = field(
+        default_factory=ReportConfig, metadata={"doc": "the policymaker's report of a comparison"}
+    )
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig, metadata={"doc": "the job"})
     calibration: CalibrationConfig = field(
         default_factory=CalibrationConfig, metadata={"doc": "calibration against published figures"}

@@ -3,7 +3,8 @@
 Writes ``comparison.parquet/.csv`` (every outcome per scenario: mean, Monte Carlo interval, paired difference
 from baseline), one table per outcome under ``outcomes/``, ``outcomes_by_replication.parquet``, the exact
 child-level effects ``truth.parquet/.csv``, the policies' own tables of the first replication under
-``results/``, and the first replication's event log and reports of every scenario under ``scenarios/``.
+``results/``, the first replication's event log and reports of every scenario under ``scenarios/``, and the
+policymaker's report ``report.html`` (``report.language``) with the ``report_*.csv`` tables behind it.
 """
 
 from __future__ import annotations
@@ -56,8 +57,11 @@ def run(cfg: Config, out_dir: Path) -> list[Path]:
     for key, result in runs[0]["results"].items():
         files += write_both(out_dir, f"results/{key}", result)
     files += [p for p in (out_dir / "scenarios").rglob("*.parquet")] if (out_dir / "scenarios").exists() else []
+    from sim.report import write_report
+
+    files += write_report(out_dir, cfg.report.language)
     print(render(table, c.scenarios))
-    print(f"Results in {out_dir}")
+    print(f"Results in {out_dir}; the policymaker's report: {out_dir / 'report.html'}")
     return files
 
 

@@ -1,0 +1,892 @@
+"""The report's numbers and words: a plain context dict built from a comparison's tables, in one language.
+
+Each section of the report is a :class:`Section` made by one function from :class:`ReportInputs`; the template
+renders ``sections`` in order. A later section (e.g. the design diagnosis of an ``experiment=diagnose`` run, made
+from its diagnosands DataFrame) is one more function returning a :class:`Section` and one more template under
+``templates/sections/``. Numbers that the report shows also go out as tables (:func:`report_tables`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.report.i18n import Locale, decimals_for
+from sim.report.inputs import ReportInputs
+
+BASELINE = "baseline"
+#: The model needs about this many years of burn-in before stocks settle (docs/assumptions.md, A50).
+SETTLED_BURN_IN_YEARS = 8
+GROUPS = ("children", "measures", "process", "long_run")
+#: Shares shown as their complement, so deadlines read as breaches: outcome -> name of the complement.
+BREACHES = {"screened_within_24h": "late_screening_24h", "investigation_within_4m": "late_investigation_4m"}
+#: Outcomes whose rate has another denominator than all children 0-17.
+UNIT_OVERRIDES = {"young_identified_per_1000": "per_1000_young"}
+#: Decimals of a value shown in each unit (shares as percentages, costs in million DKK).
+DECIMALS = {
+    "share": 1,
+    "per_1000": 1,
+    "per_1000_young": 1,
+    "days": 0,
+    "years": 1,
+    "grade": 2,
+    "cases": 1,
+    "dkk": 1,
+    "count": 0,
+}
+#: Display scale of each unit: shares as percent, costs in million DKK.
+SCALE = {"share": 100.0, "dkk": 1e-6}
+#: Comparison outcomes that are also published Danish figures: outcome -> (target id, complement?).
+CALIBRATION_TARGETS: dict[str, tuple[str, bool]] = {
+    "reports_per_1000": ("reports_per_1000_children", False),
+    "screened_within_24h": ("screened_within_24h", False),
+    "investigation_within_4m": ("investigation_within_4m", False),
+    "child_involved": ("child_not_involved_enough", True),
+    "preventive_per_1000": ("preventive_per_1000", False),
+    "placed_per_1000": ("placed_per_1000", False),
+    "new_placements_per_1000": ("new_placements_per_1000", False),
+    "institution_share": ("placement_share_institution", False),
+    "network_share": ("network_share_of_family_care", False),
+    "placement_breakdown_rate": ("placement_breakdown_rate", False),
+    "caseload": ("caseload_per_caseworker", False),
+    "youth_crime_10_17": ("youth_crime_10_17", False),
+}
+MEASURE_ITEMS = (
+    "preventive",
+    "home_based",
+    "network_foster",
+    "foster_family",
+    "institution",
+    "opholdssted",
+    "other_placement",
+)
+PLACEMENT_ITEMS = MEASURE_ITEMS[2:]
+#: Unit costs with a published source (docs/assumptions.md, A52); the rest are assumptions.
+PUBLISHED_UNIT_COSTS = ("foster_family", "institution", "opholdssted")
+#: Policies' own unit costs: policy -> (config key, label key).
+POLICY_UNIT_COSTS = {
+    "risk_tool": ("cost_per_year_dkk", "risk_tool"),
+    "daycare_social_workers": ("social_worker_cost_dkk", "daycare_social_worker"),
+}
+
+
+@dataclass
+class Section:
+    """One section of the report: its anchor, heading, template and the data the template shows."""
+
+    id: str
+    title: str
+    template: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Change:
+    """A scenario's value of an outcome and its difference from baseline, in display units."""
+
+    value: float
+    lower: float
+    upper: float
+    diff: float
+    diff_lower: float
+    diff_upper: float
+    better: str
+    replications: int
+
+    @property
+    def has_interval(self) -> bool:
+        return self.replications > 1 and math.isfinite(self.diff_lower) and math.isfinite(self.diff_upper)
+
+    @property
+    def is_zero(self) -> bool:
+        return all(abs(x) < 1e-12 for x in (self.diff, self.diff_lower, self.diff_upper) if math.isfinite(x))
+
+    @property
+    def clear(self) -> bool:
+        """The interval of the difference excludes zero."""
+        return self.has_interval and (self.diff_lower > 0 or self.diff_upper < 0)
+
+    @property
+    def verdict(self) -> str:
+        """better, worse, change (clear, but neither better nor worse), unclear, or same."""
+        if not math.isfinite(self.diff) or self.is_zero:
+            return "same"
+        if not self.clear:
+            return "unclear"
+        if self.better == "none":
+            return "change"
+        return "better" if (self.diff < 0) == (self.better == "lower") else "worse"
+
+    @property
+    def score(self) -> float:
+        """How clearly the difference stands out from chance: |difference| / half-width of its interval."""
+        half = (self.diff_upper - self.diff_lower) / 2
+        return abs(self.diff) / half if self.clear and half > 0 else 0.0
+
+
+class Comparison:
+    """``comparison.parquet`` looked up by scenario and outcome, with deadlines turned into breaches."""
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self.table = table
+        self.rows = {(r["scenario"], r["outcome"]): r for r in table.to_dict("records")}
+        self.replications = int(table["replications"].max())
+
+    def has(self, scenario: str, outcome: str) -> bool:
+        row = self.rows.get((scenario, outcome))
+        return row is not None and _finite(row["mean"])
+
+    def change(self, scenario: str, outcome: str, scale: float = 1.0) -> Change:
+        row = self.rows.get((scenario, outcome))
+        if row is None:
+            nan = float("nan")
+            return Change(nan, nan, nan, nan, nan, nan, "none", self.replications)
+        out = Change(
+            row["mean"] * scale,
+            row["mc_lower"] * scale,
+            row["mc_upper"] * scale,
+            row["difference"] * scale,
+            row["difference_lower"] * scale,
+            row["difference_upper"] * scale,
+            str(row["better"]),
+            int(row["replications"]),
+        )
+        if outcome in BREACHES:  # a share met -> the share breached
+            return Change(
+                scale - out.value,
+                scale - out.upper,
+                scale - out.lower,
+                -out.diff,
+                -out.diff_upper,
+                -out.diff_lower,
+                "lower",
+                out.replications,
+            )
+        return out
+
+    def outcomes(self, group: str) -> list[str]:
+        part = self.table[self.table["group"] == group]
+        return list(dict.fromkeys(part["outcome"]))
+
+    def unit(self, outcome: str) -> str:
+        """The outcome's unit (``per_1000_young`` for the rate per 1,000 children aged 0-6)."""
+        if outcome in UNIT_OVERRIDES:
+            return UNIT_OVERRIDES[outcome]
+        rows = self.table[self.table["outcome"] == outcome]
+        return str(rows["unit"].iloc[0]) if len(rows) else "count"
+
+
+def _finite(x: Any) -> bool:
+    try:
+        return math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+# ------------------------------------------------------------------ names
+def scenario_name(t: Locale, scenario: str) -> str:
+    """A scenario's display name: a policy's translated name, policies joined by ' + ', or the name itself."""
+    parts = scenario.split("+")
+    if all(t.has(f"scenarios.{p}") for p in parts):
+        return " + ".join(t(f"scenarios.{p}") for p in parts)
+    return scenario
+
+
+def scenario_description(t: Locale, scenario: str) -> str:
+    parts = scenario.split("+")
+    if len(parts) == 1:
+        return t(f"describe.{scenario}") if t.has(f"describe.{scenario}") else t("describe.unknown")
+    if all(t.has(f"scenarios.{p}") for p in parts):
+        return t("describe.combined", names=", ".join(t(f"scenarios.{p}") for p in parts))
+    return t("describe.unknown")
+
+
+def outcome_label(t: Locale, outcome: str, fallback: str = "") -> str:
+    name = BREACHES.get(outcome, outcome)
+    key = f"outcomes.labels.{name}"
+    return t(key) if t.has(key) else (fallback or outcome.replace("_", " "))
+
+
+def cost_item_label(t: Locale, item: str) -> str:
+    key = f"costs.items.{item}"
+    return t(key) if t.has(key) else item.replace("_", " ")
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+# ------------------------------------------------------------------ numbers in words
+def fmt_value(t: Locale, unit: str, x: float, decimals: int | None = None, signed: bool = False) -> str:
+    """A value already in display units (percent for shares, million DKK for costs)."""
+    return t.number(x, DECIMALS.get(unit, 1) if decimals is None else decimals, signed)
+
+
+def diff_decimals(unit: str, c: Change) -> int:
+    """Enough decimals to show a difference and its interval with two significant digits."""
+    base = DECIMALS.get(unit, 1)
+    size = max(abs(c.diff), (c.diff_upper - c.diff_lower) / 2 if c.has_interval else 0.0)
+    return int(min(base + 2, max(base, decimals_for(size, 2))))
+
+
+def change_words(t: Locale, c: Change, unit: str) -> str:
+    """The change in plain words with its uncertainty: 'down by about 40, likely between 25 and 55'."""
+    words = t(f"summary.unit_words.{unit}") if t.has(f"summary.unit_words.{unit}") else ""
+    if not math.isfinite(c.diff):
+        return t("summary.change.missing")
+    if c.is_zero:
+        return t("summary.change.zero")
+    x = t.about(abs(c.diff))
+    direction = "down" if c.diff < 0 else "up"
+    if not c.has_interval:
+        return t(f"summary.change.single_{direction}", x=x, unit=words)
+    if c.clear:
+        lo, hi = sorted((abs(c.diff_lower), abs(c.diff_upper)))
+        return t(f"summary.change.clear_{direction}", x=x, unit=words, lo=t.about(lo), hi=t.about(hi))
+    return t("summary.change.unclear", lo=t.about(abs(c.diff_lower)), hi=t.about(abs(c.diff_upper)), unit=words)
+
+
+def level_words(t: Locale, unit: str, x: float) -> str:
+    if unit == "dkk":
+        return t.money_millions(x * 1e6)
+    if unit == "share":
+        return t("number.percent", x=t.number(x, 1))
+    if unit == "count":
+        return t.number(x, 0 if abs(x) >= 10 else 1)
+    return fmt_value(t, unit, x)
+
+
+# ------------------------------------------------------------------ warnings
+CALIBRATION_COLUMNS = (
+    "id",
+    "outcome",
+    "quantity",
+    "published",
+    "unit",
+    "lower",
+    "upper",
+    "simulated",
+    "mc_lower",
+    "mc_upper",
+    "status",
+)
+
+
+def calibration_check(inputs: ReportInputs) -> tuple[pd.DataFrame, str]:
+    """The baseline's value of every comparison outcome that is also a published figure, against its band
+    (the PASS rule of docs/calibration.md: lower <= mean <= upper). Returns the table and, if none could be
+    checked, why."""
+    from sim.calibration.targets import load_targets
+    from sim.config.validate import ConfigError
+
+    name = str(inputs.config.get("calibration", {}).get("targets", "denmark"))
+    try:
+        targets = load_targets(name).set_index("id")
+    except (ConfigError, OSError, ValueError) as exc:
+        return pd.DataFrame(columns=CALIBRATION_COLUMNS), str(exc)
+    base = inputs.comparison[inputs.comparison["scenario"] == BASELINE].set_index("outcome")
+    rows = []
+    for outcome, (target, complement) in CALIBRATION_TARGETS.items():
+        if target not in targets.index or outcome not in base.index or targets.loc[target, "kind"] != "level":
+            continue
+        r, tg = base.loc[outcome], targets.loc[target]
+        mean, lo, hi = (float(r["mean"]), float(r["mc_lower"]), float(r["mc_upper"]))
+        if complement:
+            mean, lo, hi = 1 - mean, 1 - hi, 1 - lo
+        ok = math.isfinite(mean) and float(tg["lower"]) <= mean <= float(tg["upper"])
+        rows.append(
+            {
+                "id": target,
+                "outcome": outcome,
+                "quantity": str(tg["quantity"]),
+                "published": str(tg["published"]),
+                "unit": str(tg["unit"]),
+                "lower": float(tg["lower"]),
+                "upper": float(tg["upper"]),
+                "simulated": mean,
+                "mc_lower": lo,
+                "mc_upper": hi,
+                "status": "PASS" if ok else "FAIL",
+            }
+        )
+    table = pd.DataFrame(rows, columns=CALIBRATION_COLUMNS)
+    return table, "" if len(table) else f"no figure of {name} is an outcome of the comparison"
+
+
+def calibration_label(t: Locale, outcome: str, complement: bool) -> str:
+    """The translated name of a checked figure as published (deadlines met, not breached; child involvement's
+    complement: not involved)."""
+    name = "child_not_involved" if complement else outcome
+    key = f"outcomes.labels.{name}"
+    return t(key) if t.has(key) else outcome_label(t, outcome)
+
+
+def sentence(text: str) -> str:
+    """``text`` ending with one full stop (a text ending in an abbreviation such as 'mio. kr.' keeps its own)."""
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def warnings(inputs: ReportInputs, t: Locale, calibration: pd.DataFrame) -> list[dict[str, str]]:
+    """What the reader must know before reading on: one replication, a failed calibration, a world that had
+    not settled, a failed convergence check, missing event logs."""
+    out = []
+    if inputs.replications <= 1:
+        out.append({"kind": "single_replication", "text": t("warnings.single_replication")})
+    if len(calibration) and (calibration["status"] == "FAIL").any():
+        failed = calibration[calibration["status"] == "FAIL"]
+        out.append(
+            {
+                "kind": "calibration_failed",
+                "text": t(
+                    "warnings.calibration_failed",
+                    failed=len(failed),
+                    checked=len(calibration),
+                    names="; ".join(calibration_label(t, o, CALIBRATION_TARGETS[o][1]) for o in failed["outcome"]),
+                ),
+            }
+        )
+    burn_in = int(inputs.config["world"].get("burn_in_years", SETTLED_BURN_IN_YEARS))
+    if burn_in < SETTLED_BURN_IN_YEARS:
+        out.append(
+            {
+                "kind": "not_settled",
+                "text": t("warnings.not_settled", burn_in=burn_in, needed=SETTLED_BURN_IN_YEARS),
+            }
+        )
+    for what in inputs.convergence_failures:
+        out.append({"kind": "convergence_failed", "text": t("warnings.convergence_failed", what=what)})
+    if not inputs.monthly:
+        out.append({"kind": "no_event_logs", "text": t("warnings.no_event_logs")})
+    return out
+
+
+# ------------------------------------------------------------------ summary
+#: The fixed headlines: key -> (outcome, unit of the sentence, list).
+HEADLINES: dict[str, tuple[str, str, str]] = {
+    "faring_badly_now": ("faring_badly_share", "count", "children"),
+    "placements_started": ("new_placements_per_1000", "count", "children"),
+    "caseload": ("caseload", "cases", "caseworkers"),
+    "cost_total": ("cost_total", "dkk", "budget"),
+}
+
+
+def _headline_scale(outcome: str, unit: str, children: float) -> float:
+    if unit == "count":
+        return children if outcome == "faring_badly_share" else children / 1000
+    return SCALE.get(unit, 1.0)
+
+
+HEADLINE_COLUMNS = (
+    "scenario",
+    "headline",
+    "outcome",
+    "unit",
+    "audience",
+    "baseline",
+    "policy",
+    "difference",
+    "difference_lower",
+    "difference_upper",
+    "replications",
+    "verdict",
+)
+
+
+def headline_rows(inputs: ReportInputs) -> pd.DataFrame:
+    """Per policy scenario, the fixed headlines and its most distinctive other clear change, in display units
+    (counts for the whole municipality, million DKK, percentage points)."""
+    comp = Comparison(inputs.comparison)
+    children = float(inputs.config["world"]["children"])
+    fixed = {o for o, _, _ in HEADLINES.values()}
+    rows = []
+    for s in inputs.scenarios:
+        if s == BASELINE:
+            continue
+        for key, (outcome, unit, where) in HEADLINES.items():
+            c = comp.change(s, outcome, _headline_scale(outcome, unit, children))
+            rows.append(_headline_row(s, key, outcome, unit, where, c))
+        best = None
+        for group in GROUPS:
+            for outcome in comp.outcomes(group):
+                if outcome in fixed:
+                    continue
+                unit = comp.unit(outcome)
+                c = comp.change(s, outcome, SCALE.get(unit, 1.0))
+                if c.score > 0 and (best is None or c.score > best[0]):
+                    best = (c.score, outcome, unit, "caseworkers" if group == "process" else "children", c)
+        if best is not None:
+            _, outcome, unit, where, c = best
+            rows.append(_headline_row(s, "most_distinctive", outcome, unit, where, c))
+    return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
+
+
+def _headline_row(s: str, key: str, outcome: str, unit: str, where: str, c: Change) -> dict[str, Any]:
+    return {
+        "scenario": s,
+        "headline": key,
+        "outcome": outcome,
+        "unit": unit,
+        "audience": where,
+        "baseline": c.value - c.diff,
+        "policy": c.value,
+        "difference": c.diff,
+        "difference_lower": c.diff_lower,
+        "difference_upper": c.diff_upper,
+        "replications": c.replications,
+        "verdict": c.verdict,
+    }
+
+
+def summary_section(inputs: ReportInputs, t: Locale, headlines: pd.DataFrame) -> Section:
+    policies = [s for s in inputs.scenarios if s != BASELINE]
+    world = inputs.config["world"]
+    blocks = []
+    for s in policies:
+        lists: dict[str, list[dict[str, str]]] = {"children": [], "caseworkers": [], "budget": []}
+        for r in headlines[headlines["scenario"] == s].to_dict("records"):
+            c = Change(
+                r["policy"],
+                np.nan,
+                np.nan,
+                r["difference"],
+                r["difference_lower"],
+                r["difference_upper"],
+                "none",
+                r["replications"],
+            )
+            label = (
+                t(f"summary.headline.{r['headline']}")
+                if r["headline"] != "most_distinctive"
+                else outcome_label(t, r["outcome"])
+            )
+            frm = t(
+                "summary.from_to",
+                base=level_words(t, r["unit"], r["baseline"]),
+                policy=level_words(t, r["unit"], r["policy"]),
+            )
+            lists[r["audience"]].append(
+                {
+                    "label": _capital(label),
+                    "change": sentence(change_words(t, c, r["unit"])),
+                    "from_to": frm,
+                    "verdict": r["verdict"],
+                    "verdict_text": t(f"summary.verdict.{r['verdict']}"),
+                }
+            )
+        blocks.append(
+            {
+                "scenario": s,
+                "name": scenario_name(t, s),
+                "description": scenario_description(t, s),
+                "lists": [{"title": t(f"summary.for_{k}"), "items": v} for k, v in lists.items() if v],
+            }
+        )
+    names = [scenario_name(t, s) for s in policies]
+    intro = t(
+        "summary.intro",
+        policies=", ".join(names) if names else "–",
+        children=t.number(float(world["children"]), 0),
+        years=world["years"],
+        replications=inputs.replications,
+    )
+    how = t("summary.how_sure") if inputs.replications > 1 else t("summary.how_sure_single")
+    return Section(
+        "summary",
+        t("sections.summary"),
+        "sections/summary.html.j2",
+        {"intro": intro, "how_sure": how, "blocks": blocks},
+    )
+
+
+# ------------------------------------------------------------------ outcomes table
+def outcomes_section(inputs: ReportInputs, t: Locale) -> Section:
+    comp = Comparison(inputs.comparison)
+    scenarios = inputs.scenarios
+    groups = []
+    for group in GROUPS:
+        rows = []
+        for outcome in comp.outcomes(group):
+            unit = comp.unit(outcome)
+            cells = []
+            for s in scenarios:
+                c = comp.change(s, outcome, SCALE.get(unit, 1.0))
+                cell = {
+                    "value": fmt_value(t, unit, c.value),
+                    "interval": "",
+                    "diff": "",
+                    "diff_interval": "",
+                    "verdict": "",
+                }
+                if s == BASELINE and math.isfinite(c.lower) and math.isfinite(c.upper):
+                    cell["interval"] = t.interval(fmt_value(t, unit, c.lower), fmt_value(t, unit, c.upper))
+                if s != BASELINE and math.isfinite(c.diff):
+                    d = diff_decimals(unit, c)
+                    cell["diff"] = fmt_value(t, unit, c.diff, d, signed=True)
+                    cell["verdict"] = c.verdict
+                    if c.has_interval:
+                        cell["diff_interval"] = t.interval(
+                            fmt_value(t, unit, c.diff_lower, d, signed=True),
+                            fmt_value(t, unit, c.diff_upper, d, signed=True),
+                        )
+                cells.append(cell)
+            label = comp.table.loc[comp.table["outcome"] == outcome, "label"].iloc[0]
+            rows.append(
+                {
+                    "label": _capital(outcome_label(t, outcome, label)),
+                    "unit": t(f"outcomes.units.{unit}"),
+                    "cells": cells,
+                }
+            )
+        if rows:
+            groups.append({"title": t(f"outcomes.groups.{group}"), "rows": rows})
+    world = inputs.config["world"]
+    return Section(
+        "outcomes",
+        t("sections.outcomes"),
+        "sections/outcomes.html.j2",
+        {
+            "intro": t("outcomes.intro", years=world["years"], replications=inputs.replications),
+            "outcome_header": t("outcomes.outcome"),
+            "unit_header": t("outcomes.unit"),
+            "scenarios": [scenario_name(t, s) for s in scenarios],
+            "groups": groups,
+        },
+    )
+
+
+# ------------------------------------------------------------------ pictures' data
+STAGES: dict[str, tuple[str, ...]] = {
+    "reports": ("reports_per_1000",),
+    "investigations": ("investigations_per_1000",),
+    "measures": (
+        "preventive_starts_per_1000",
+        "home_based_starts_per_1000",
+        *(f"{k}_starts_per_1000" for k in PLACEMENT_ITEMS),
+    ),
+    "placements": ("new_placements_per_1000",),
+}
+
+
+def flow_table(inputs: ReportInputs) -> pd.DataFrame:
+    """Per scenario, reports, reports taken further at screening, § 50 investigations, measures started and
+    placements started a year in the whole municipality (mean over replications; the screening share is the
+    first replication's), with the difference from baseline."""
+    comp = Comparison(inputs.comparison)
+    per_child = float(inputs.config["world"]["children"]) / 1000
+    rows = []
+    for s in inputs.scenarios:
+        values = {
+            stage: sum(comp.change(s, o).value for o in outcomes) * per_child for stage, outcomes in STAGES.items()
+        }
+        if inputs.taken_further:
+            values["screened"] = values["reports"] * inputs.taken_further.get(s, np.nan)
+        for stage in ("reports", "screened", "investigations", "measures", "placements"):
+            if stage in values:
+                rows.append({"scenario": s, "stage": stage, "per_year": values[stage]})
+    flow = pd.DataFrame(rows)
+    base = flow[flow["scenario"] == BASELINE].set_index("stage")["per_year"]
+    flow["difference"] = flow["per_year"] - flow["stage"].map(base)
+    return flow
+
+
+OVER_TIME_COLUMNS = ("scenario", "year", "placed_per_1000", "faring_badly_per_1000", "caseload", "open_cases", "queue")
+
+
+def over_time_table(inputs: ReportInputs) -> pd.DataFrame:
+    """Per scenario and year counted, from the first replication's monthly snapshots: children placed and
+    faring badly per 1,000, open cases per caseworker, open cases, and cases waiting for a caseworker (yearly
+    means of the monthly values)."""
+    frames = []
+    for s, monthly in inputs.monthly.items():
+        m = monthly[monthly["year"] >= inputs.start_year]
+        per = m.assign(
+            placed_per_1000=1000 * m["placed"] / m["children"],
+            faring_badly_per_1000=1000 * m["faring_badly"] / m["children"],
+        )
+        columns = ["placed_per_1000", "faring_badly_per_1000", "caseload_mean", "open_cases", "queue"]
+        yearly = per.groupby("year")[columns].mean()
+        frames.append(yearly.rename(columns={"caseload_mean": "caseload"}).reset_index().assign(scenario=s))
+    if not frames:
+        return pd.DataFrame(columns=OVER_TIME_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    out["year"] = out["year"].astype(int)
+    return out[list(OVER_TIME_COLUMNS)]
+
+
+def cost_items(inputs: ReportInputs) -> pd.DataFrame:
+    """Per scenario and cost item (caseworkers, investigations, measures, placements, the policies' own), the
+    mean DKK a year; items a scenario does not have are left out."""
+    comp = inputs.comparison
+    costs = comp[comp["group"] == "costs"]
+    rows = []
+    for s in inputs.scenarios:
+        part = costs[(costs["scenario"] == s) & costs["mean"].notna()]
+        for r in part.to_dict("records"):
+            item = str(r["outcome"]).removeprefix("cost_")
+            if item != "total":
+                rows.append({"scenario": s, "item": item, "dkk_per_year": float(r["mean"])})
+    return pd.DataFrame(rows, columns=["scenario", "item", "dkk_per_year"])
+
+
+def cost_table(inputs: ReportInputs) -> pd.DataFrame:
+    """Per scenario: total cost a year with its interval and difference from baseline, children helped (in a
+    § 11 or § 52 measure or placed on an average day), cost per child helped, and the extra cost per
+    child-year of faring badly avoided where that fall is clear."""
+    comp = Comparison(inputs.comparison)
+    children = float(inputs.config["world"]["children"])
+    rows = []
+    for s in inputs.scenarios:
+        total = comp.change(s, "cost_total")
+        helped = (
+            (comp.change(s, "preventive_per_1000").value + comp.change(s, "placed_per_1000").value) * children / 1000
+        )
+        bad = comp.change(s, "faring_badly_share", children)
+        avoided = -bad.diff
+        per_avoided = (
+            total.diff / avoided if s != BASELINE and bad.clear and bad.diff < 0 and avoided > 0 else float("nan")
+        )
+        rows.append(
+            {
+                "scenario": s,
+                "cost_total": total.value,
+                "cost_total_lower": total.lower,
+                "cost_total_upper": total.upper,
+                "difference": total.diff,
+                "difference_lower": total.diff_lower,
+                "difference_upper": total.diff_upper,
+                "children_helped": helped,
+                "cost_per_child_helped": total.value / helped if helped > 0 else float("nan"),
+                "extra_cost_per_child_year_faring_badly_avoided": per_avoided,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------ costs section
+def unit_costs(inputs: ReportInputs) -> list[tuple[str, float, bool]]:
+    """(label key, DKK, published?) for every unit cost the run used, the policies' own included."""
+    from sim.policies import POLICIES
+
+    costs = inputs.config.get("costs", {})
+    out = [(k, float(v), k in PUBLISHED_UNIT_COSTS) for k, v in costs.items()]
+    active = {p for s in inputs.scenarios for p in s.split("+") if p != BASELINE}
+    chosen = inputs.config.get("policy") or {}
+    for policy, (key, label) in POLICY_UNIT_COSTS.items():
+        if policy not in active or policy not in POLICIES:
+            continue
+        settings = chosen.get(policy) or {}
+        value = settings.get(key, getattr(POLICIES[policy].Config(), key))
+        out.append((label, float(value), False))
+    return out
+
+
+def costs_section(inputs: ReportInputs, t: Locale, table: pd.DataFrame, items: pd.DataFrame) -> Section:
+    scenarios = inputs.scenarios
+    order = ["caseworkers", "investigations", *MEASURE_ITEMS]
+    extra = [i for i in dict.fromkeys(items["item"]) if i not in order]
+    rows = []
+    for item in [*order, *extra]:
+        part = items[items["item"] == item].set_index("scenario")["dkk_per_year"]
+        if part.empty:
+            continue
+        rows.append(
+            {
+                "label": cost_item_label(t, item),
+                "cells": [t.number(part[s] / 1e6, 1) if s in part.index else "–" for s in scenarios],
+            }
+        )
+    comp = Comparison(inputs.comparison)
+    by = table.set_index("scenario")
+    total = []
+    for s in scenarios:
+        c = comp.change(s, "cost_total", 1e-6)
+        cell = {"value": t.number(c.value, 1), "interval": "", "diff": "", "diff_interval": "", "verdict": ""}
+        if s == BASELINE and math.isfinite(c.lower):
+            cell["interval"] = t.interval(t.number(c.lower, 1), t.number(c.upper, 1))
+        if s != BASELINE:
+            cell["diff"] = t.number(c.diff, 1, signed=True)
+            cell["verdict"] = c.verdict
+            if c.has_interval:
+                cell["diff_interval"] = t.interval(t.number(c.diff_lower, 1, True), t.number(c.diff_upper, 1, True))
+        total.append(cell)
+    per_child = [
+        [t.number(by.loc[s, "children_helped"], 0) for s in scenarios],
+        [t.money(round(by.loc[s, "cost_per_child_helped"], -3)) for s in scenarios],
+        [
+            "" if s == BASELINE else (t.money(round(v, -3)) if _finite(v) else t("costs.not_clear"))
+            for s, v in by["extra_cost_per_child_year_faring_badly_avoided"].items()
+        ],
+    ]
+    units = [
+        {
+            "label": t(f"costs.unit_items.{key}") if t.has(f"costs.unit_items.{key}") else key,
+            "value": t.money(value),
+            "source": t("costs.sources.published") if published else t("costs.sources.assumption"),
+        }
+        for key, value, published in unit_costs(inputs)
+    ]
+    return Section(
+        "costs",
+        t("sections.costs"),
+        "sections/costs.html.j2",
+        {
+            "intro": t("costs.intro"),
+            "item_header": t("costs.item"),
+            "total_label": t("costs.items.total"),
+            "unit_costs_title": t("costs.unit_costs"),
+            "unit_cost_header": t("costs.unit_cost"),
+            "source_header": t("costs.source"),
+            "scenarios": [scenario_name(t, s) for s in scenarios],
+            "rows": rows,
+            "total": total,
+            "per_child": [
+                {"label": t("costs.children_helped"), "cells": per_child[0]},
+                {"label": t("costs.per_child_helped"), "cells": per_child[1]},
+                {"label": t("costs.per_child_year_avoided"), "cells": per_child[2]},
+            ],
+            "note": t("costs.per_child_note"),
+            "unit_costs": units,
+        },
+    )
+
+
+# ------------------------------------------------------------------ how this was made
+def _calibration_value(t: Locale, unit: str, x: float) -> str:
+    if unit == "share":
+        return t("number.percent", x=t.number(100 * x, 1))
+    return t.number(x, 1)
+
+
+def method_section(inputs: ReportInputs, t: Locale, calibration: pd.DataFrame, why: str) -> Section:
+    world = inputs.config["world"]
+    cal_rows = [
+        {
+            "quantity": _capital(calibration_label(t, r["outcome"], CALIBRATION_TARGETS[r["outcome"]][1])),
+            "band": t.interval(
+                _calibration_value(t, r["unit"], r["lower"]), _calibration_value(t, r["unit"], r["upper"])
+            ),
+            "simulated": _calibration_value(t, r["unit"], r["simulated"]),
+            "ok": r["status"] == "PASS",
+            "status": t("method.pass") if r["status"] == "PASS" else t("method.fail"),
+        }
+        for r in calibration.to_dict("records")
+    ]
+    failed = sum(not r["ok"] for r in cal_rows)
+    if not cal_rows:
+        cal_text = t("method.calibration_none", why=why)
+    elif failed:
+        cal_text = t("method.calibration_bad", failed=failed, checked=len(cal_rows))
+    else:
+        cal_text = t("method.calibration_ok", checked=len(cal_rows))
+    world_arg = f" world={world['name']}" if world.get("name", "default") != "default" else ""
+    settings = [
+        ("world", str(world["name"])),
+        ("children", t.number(float(world["children"]), 0)),
+        ("years", str(world["years"])),
+        ("burn_in", str(world["burn_in_years"])),
+        ("start_year", str(world["start_year"])),
+        ("scenarios", ", ".join(scenario_name(t, s) for s in inputs.scenarios)),
+        ("replications", str(inputs.replications)),
+        ("seed", str(inputs.seed)),
+        ("replication_seeds", ", ".join(str(s) for s in inputs.replication_seeds) or "–"),
+        ("language", t("language_name")),
+    ]
+    files = ["comparison_csv", "truth_csv", *(f"{name}_csv" for name in REPORT_TABLES)]
+    return Section(
+        "method",
+        t("sections.method"),
+        "sections/method.html.j2",
+        {
+            "model": t("method.model"),
+            **{
+                f"{key}_title": t(f"method.{key}_title")
+                for key in ("assumptions", "calibration", "settings", "command", "files", "versions", "config")
+            },
+            "figure_header": t("method.figure"),
+            "band_header": t("method.band"),
+            "simulated_header": t("method.simulated"),
+            "status_header": t("method.status"),
+            "calibration_command_label": t("method.calibration_command"),
+            "command_note": t("method.command_note"),
+            "package_header": t("method.package"),
+            "version_header": t("method.version"),
+            "assumptions": t.get("method.assumptions"),
+            "calibration_text": cal_text,
+            "calibration": cal_rows,
+            "calibration_command": f"python -m sim experiment=calibrate{world_arg}",
+            "settings": [{"label": t(f"method.settings.{k}"), "value": v} for k, v in settings],
+            "versions": [{"package": k, "version": str(v)} for k, v in inputs.versions.items()],
+            "command": inputs.command,
+            "config": inputs.config_text,
+            "files": [
+                {"name": f.removesuffix("_csv") + ".csv", "what": t(f"method.files.{f}")}
+                for f in files
+                if f != "truth_csv" or inputs.truth is not None
+            ],
+        },
+    )
+
+
+# ------------------------------------------------------------------ the whole report
+REPORT_TABLES = ("report_headlines", "report_flow", "report_over_time", "report_costs", "report_calibration")
+
+
+def report_tables(inputs: ReportInputs) -> dict[str, pd.DataFrame]:
+    """The numbers behind the report, as tables written beside it (``report_*.csv``)."""
+    calibration, _ = calibration_check(inputs)
+    return {
+        "report_headlines": headline_rows(inputs),
+        "report_flow": flow_table(inputs),
+        "report_over_time": over_time_table(inputs),
+        "report_costs": cost_table(inputs),
+        "report_calibration": calibration,
+    }
+
+
+def build_context(inputs: ReportInputs, language: str, tables: dict[str, pd.DataFrame] | None = None) -> dict[str, Any]:
+    """Everything the template shows, in one language: warnings, sections in order, and the figures."""
+    from sim.report import figures
+
+    t = Locale(language)
+    tables = tables if tables is not None else report_tables(inputs)
+    calibration, why = calibration_check(inputs)
+    world = inputs.config["world"]
+    names = {s: scenario_name(t, s) for s in inputs.scenarios}
+    pictures = figures.pictures(inputs, t, tables, names)
+    sections = [
+        summary_section(inputs, t, tables["report_headlines"]),
+        outcomes_section(inputs, t),
+        Section(
+            "pictures",
+            t("sections.pictures"),
+            "sections/pictures.html.j2",
+            {
+                "figures": pictures,
+                "one_world": t("pictures.one_world", seed=inputs.replication_seeds[0])
+                if inputs.monthly and inputs.replication_seeds
+                else "",
+            },
+        ),
+        costs_section(inputs, t, tables["report_costs"], cost_items(inputs)),
+        method_section(inputs, t, calibration, why),
+    ]
+    return {
+        "lang": language,
+        "title": t("title"),
+        "subtitle": t(
+            "subtitle",
+            world=world["name"],
+            children=t.number(float(world["children"]), 0),
+            years=world["years"],
+            replications=inputs.replications,
+        ),
+        "synthetic_note": t("synthetic_note"),
+        "contents": t("contents"),
+        "warnings_title": t("sections.warnings"),
+        "warnings": warnings(inputs, t, calibration),
+        "sections": sections,
+    }

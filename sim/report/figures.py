@@ -1,0 +1,278 @@
+"""The report's pictures, drawn with matplotlib and embedded as base64 PNG (no file beside the report, nothing
+fetched): the flow from report to placement, outcomes and caseload over time, and the cost per year.
+
+Every label comes from the report's language and every number on an axis is formatted in it.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.report.i18n import Locale
+from sim.report.inputs import ReportInputs
+
+BASELINE = "baseline"
+#: Okabe-Ito colours (readable with colour blindness); baseline is dark grey.
+COLOURS = ("#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#999933", "#882255")
+BASELINE_COLOUR = "#333333"
+STAGES = ("reports", "screened", "investigations", "measures", "placements")
+DPI = 100
+STYLE = {
+    "font.size": 10,
+    "font.family": "DejaVu Sans",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.6,
+    "axes.axisbelow": True,
+    "text.parse_math": False,  # scenario and world names are text, never math
+    "svg.hashsalt": "report",
+}
+
+
+def colour(scenarios: list[str], s: str) -> str:
+    if s == BASELINE:
+        return BASELINE_COLOUR
+    others = [x for x in scenarios if x != BASELINE]
+    return COLOURS[others.index(s) % len(COLOURS)]
+
+
+def png(fig: Any) -> str:
+    """The figure as a base64 PNG, without the metadata that would change from one run to the next."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None}, facecolor="white")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _formatter(t: Locale, decimals: int = 0) -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda x, _pos: t.number(x, decimals))
+
+
+def _decimals(values: pd.Series | np.ndarray) -> int:
+    span = float(np.nanmax(values) - np.nanmin(values)) if len(values) else 0.0
+    return 0 if span >= 5 else (1 if span >= 0.5 else 2)
+
+
+def flow_figure(flow: pd.DataFrame, t: Locale, names: dict[str, str]) -> str:
+    """A row of boxes per scenario, report -> screening -> investigation -> measure -> placement, each with the
+    number a year and, for policies, the difference from baseline; box height grows with the number."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    scenarios = list(dict.fromkeys(flow["scenario"]))
+    stages = [s for s in STAGES if s in set(flow["stage"])]
+    top = flow.groupby("stage")["per_year"].max()
+    rows = len(scenarios)
+    with plt.rc_context(STYLE | {"axes.grid": False}):
+        fig, ax = plt.subplots(figsize=(11.5, 0.95 * rows + 1.1))
+        ax.set_xlim(-2.4, len(stages) - 0.2)
+        ax.set_ylim(-rows + 0.4, 1.0)
+        ax.axis("off")
+        for j, stage in enumerate(stages):
+            ax.text(
+                j + 0.3, 0.68, _wrap(t(f"pictures.flow.stages.{stage}"), 16), ha="center", va="center", weight="bold"
+            )
+            if j:
+                ax.annotate(
+                    "",
+                    xy=(j - 0.17, 0.0),
+                    xytext=(j - 0.33, 0.0),
+                    arrowprops={"arrowstyle": "-|>", "color": "#777777", "lw": 1.2},
+                )
+        for i, s in enumerate(scenarios):
+            y = -i
+            ax.text(-2.35, y, _wrap(names[s], 24), ha="left", va="center", color=colour(scenarios, s), weight="bold")
+            part = flow[flow["scenario"] == s].set_index("stage")
+            for j, stage in enumerate(stages):
+                if stage not in part.index or not math.isfinite(part.loc[stage, "per_year"]):
+                    continue
+                value = float(part.loc[stage, "per_year"])
+                h = 0.25 + 0.5 * math.sqrt(max(value, 0) / top[stage]) if top[stage] > 0 else 0.25
+                box = FancyBboxPatch(
+                    (j - 0.1, y - h / 2),
+                    0.8,
+                    h,
+                    boxstyle="round,pad=0.02,rounding_size=0.06",
+                    facecolor=colour(scenarios, s),
+                    alpha=0.22 if s != BASELINE else 0.14,
+                    edgecolor=colour(scenarios, s),
+                )
+                ax.add_patch(box)
+                label = t.number(value, 0 if value >= 10 else 1)
+                if s != BASELINE:
+                    d = float(part.loc[stage, "difference"])
+                    ax.text(j + 0.3, y + 0.1, label, ha="center", va="center", fontsize=11, weight="bold")
+                    ax.text(
+                        j + 0.3,
+                        y - 0.16,
+                        t.number(d, 0 if abs(d) >= 10 else 1, signed=True),
+                        ha="center",
+                        va="center",
+                        fontsize=9,
+                        color="#444444",
+                    )
+                else:
+                    ax.text(j + 0.3, y, label, ha="center", va="center", fontsize=11, weight="bold")
+        return png(fig)
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def _lines(ax: Any, data: pd.DataFrame, column: str, scenarios: list[str], names: dict[str, str], t: Locale) -> None:
+    for s in scenarios:
+        part = data[data["scenario"] == s]
+        if part.empty:
+            continue
+        ax.plot(
+            part["year"],
+            part[column],
+            marker="o",
+            markersize=4,
+            lw=2.2 if s == BASELINE else 1.6,
+            color=colour(scenarios, s),
+            label=names[s],
+            zorder=3 if s == BASELINE else 2,
+        )
+    years = sorted(data["year"].unique())
+    ax.set_xticks(years)
+    ax.set_xticklabels([str(int(y)) for y in years])
+    ax.yaxis.set_major_formatter(_formatter(t, _decimals(data[column])))
+    ax.set_xlabel(t("pictures.year"))
+    if len(years) > 8:
+        ax.tick_params(axis="x", labelrotation=45)
+
+
+def panels_figure(data: pd.DataFrame, columns: list[tuple[str, str]], t: Locale, names: dict[str, str]) -> str:
+    """Side-by-side panels of yearly lines, one line per scenario, one legend below."""
+    import matplotlib.pyplot as plt
+
+    scenarios = list(dict.fromkeys(data["scenario"]))
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(columns), figsize=(11.5, 4.2))
+        for ax, (column, title) in zip(np.atleast_1d(axes), columns, strict=True):
+            _lines(ax, data, column, scenarios, names, t)
+            ax.set_title(title, loc="left", fontsize=11, weight="bold")
+        handles, labels = np.atleast_1d(axes)[0].get_legend_handles_labels()
+        fig.legend(
+            handles, labels, loc="lower center", ncol=min(len(labels), 4), frameon=False, bbox_to_anchor=(0.5, -0.1)
+        )
+        fig.tight_layout()
+        return png(fig)
+
+
+def costs_figure(items: pd.DataFrame, totals: pd.DataFrame, t: Locale, names: dict[str, str]) -> str:
+    """Horizontal stacked bars of the cost a year by item per scenario, with the total's Monte Carlo interval."""
+    import matplotlib.pyplot as plt
+
+    scenarios = list(dict.fromkeys(totals["scenario"]))
+    groups = {
+        "caseworkers": ("caseworkers",),
+        "investigations": ("investigations",),
+        "preventive": ("preventive",),
+        "home_based": ("home_based",),
+        "placements": ("network_foster", "foster_family", "institution", "opholdssted", "other_placement"),
+    }
+    known = {i for g in groups.values() for i in g}
+    palette = ("#0072B2", "#56B4E9", "#009E73", "#E69F00", "#D55E00", "#CC79A7")
+    with plt.rc_context(STYLE | {"axes.grid": False}):
+        fig, ax = plt.subplots(figsize=(11.5, 0.6 * len(scenarios) + 1.6))
+        y = np.arange(len(scenarios))[::-1]
+        left = np.zeros(len(scenarios))
+        series = [(key, items[items["item"].isin(members)]) for key, members in groups.items()]
+        series.append(("policy", items[~items["item"].isin(known)]))
+        for (key, part), c in zip(series, palette, strict=True):
+            values = part.groupby("scenario")["dkk_per_year"].sum().reindex(scenarios).fillna(0.0).to_numpy() / 1e6
+            if not values.any():
+                continue
+            ax.barh(y, values, left=left, color=c, label=t(f"costs.items.{key}"), height=0.62, edgecolor="white")
+            left += values
+        tot = totals.set_index("scenario").reindex(scenarios)
+        lo = (tot["cost_total"] - tot["cost_total_lower"]).to_numpy() / 1e6
+        hi = (tot["cost_total_upper"] - tot["cost_total"]).to_numpy() / 1e6
+        if np.isfinite(lo).all() and np.isfinite(hi).all():
+            ax.errorbar(tot["cost_total"] / 1e6, y, xerr=[lo, hi], fmt="none", ecolor="black", capsize=3, lw=1)
+        ends = np.fmax(left, (tot["cost_total_upper"].to_numpy() / 1e6))
+        for yi, end, total in zip(y, ends, tot["cost_total"].to_numpy() / 1e6, strict=True):
+            ax.text(end + 0.01 * np.nanmax(ends), yi, t.number(total, 1), va="center", fontsize=9, weight="bold")
+        ax.set_yticks(y)
+        ax.set_yticklabels([_wrap(names[s], 30) for s in scenarios])
+        ax.xaxis.set_major_formatter(_formatter(t, 0))
+        ax.set_xlabel(t("pictures.costs.axis"))
+        ax.set_xlim(0, float(np.nanmax(ends)) * 1.12)
+        ax.grid(axis="x", color="#dddddd", lw=0.6)
+        ax.legend(loc="lower center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 1.0))
+        fig.tight_layout()
+        return png(fig)
+
+
+def pictures(
+    inputs: ReportInputs, t: Locale, tables: dict[str, pd.DataFrame], names: dict[str, str]
+) -> list[dict[str, str]]:
+    """Every figure of the report: id, title, caption, alt text and the base64 PNG (empty if not available)."""
+    from sim.report.build import cost_items
+
+    out = []
+    flow = tables["report_flow"]
+    out.append(_picture("flow", t, flow_figure(flow, t, names) if len(flow) else ""))
+    over = tables["report_over_time"]
+    have = len(over) > 0
+    out.append(
+        _picture(
+            "over_time",
+            t,
+            panels_figure(
+                over,
+                [
+                    ("placed_per_1000", t("pictures.over_time.placed")),
+                    ("faring_badly_per_1000", t("pictures.over_time.faring_badly")),
+                ],
+                t,
+                names,
+            )
+            if have
+            else "",
+        )
+    )
+    out.append(
+        _picture(
+            "caseload",
+            t,
+            panels_figure(
+                over,
+                [("caseload", t("pictures.caseload.caseload")), ("open_cases", t("pictures.caseload.open_cases"))],
+                t,
+                names,
+            )
+            if have
+            else "",
+        )
+    )
+    costs = tables["report_costs"]
+    out.append(_picture("costs", t, costs_figure(cost_items(inputs), costs, t, names) if len(costs) else ""))
+    return out
+
+
+def _picture(key: str, t: Locale, image: str) -> dict[str, str]:
+    return {
+        "id": f"figure-{key.replace('_', '-')}",
+        "title": t(f"pictures.{key}.title"),
+        "caption": t(f"pictures.{key}.caption"),
+        "png": image,
+        "missing": t("pictures.missing"),
+    }

@@ -1,0 +1,141 @@
+"""What the report is made from: the tables, config, seeds and versions of a finished comparison's run folder.
+
+The report reads the folder, never the simulator, so it can be rendered again later (in another language)
+from the files alone: ``python -m sim.report <run folder> --language da``.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+#: Triage outcomes of a screening that take a report further than "no action".
+TAKEN_FURTHER = ("advice", "investigation", "acute")
+
+
+@dataclass
+class ReportInputs:
+    """A comparison's tables and metadata, as plain DataFrames and dicts."""
+
+    comparison: pd.DataFrame  # comparison.parquet
+    config: dict[str, Any]  # config.yaml, resolved
+    seed: int
+    replication_seeds: list[int]
+    versions: dict[str, str]
+    command: str  # the one command that reproduces the run
+    config_text: str = ""
+    truth: pd.DataFrame | None = None
+    monthly: dict[str, pd.DataFrame] = field(default_factory=dict)  # scenario -> first replication's agency_monthly
+    taken_further: dict[str, float] = field(default_factory=dict)  # scenario -> share of reports taken further
+    convergence_failures: list[str] = field(default_factory=list)  # failed convergence checks, in words
+    diagnosands: pd.DataFrame | None = None  # reserved: an experiment=diagnose run's diagnosands
+
+    @property
+    def scenarios(self) -> list[str]:
+        """Scenarios in the comparison's order, baseline first."""
+        return list(dict.fromkeys(self.comparison["scenario"]))
+
+    @property
+    def replications(self) -> int:
+        return int(self.comparison["replications"].max())
+
+    @property
+    def start_year(self) -> int:
+        return int(self.config["world"]["start_year"])
+
+
+def reproduce_command(folder: Path, config: dict[str, Any]) -> str:
+    """``python -m sim`` with the run's overrides: Hydra's record of them (``.hydra/overrides.yaml``) when the
+    run came from the command line, else the config keys that differ from the defaults of its world preset."""
+    record = Path(folder) / ".hydra" / "overrides.yaml"
+    if record.exists():
+        overrides = [o for o in (yaml.safe_load(record.read_text()) or []) if not o.startswith("hydra.")]
+    else:
+        overrides = config_overrides(config)
+    return " ".join(["python -m sim", *(shlex.quote(o) for o in overrides)])
+
+
+def _leaves(node: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            out.update(_leaves(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix: node}
+
+
+def _override_value(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ",".join(_override_value(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def config_overrides(config: dict[str, Any]) -> list[str]:
+    """The overrides that turn the default config into ``config`` (its world preset first, then every key that
+    differs). Policies selected with settings of their own are named with ``policy=[...]``."""
+    import dataclasses
+
+    from sim.config.load import CONF_DIR, compose_config
+
+    world = str(config.get("world", {}).get("name", "default"))
+    preset = [f"world={world}"] if world != "default" and (CONF_DIR / "world" / f"{world}.yaml").exists() else []
+    policies = sorted((config.get("policy") or {}).keys())
+    selected = [f"policy=[{','.join(policies)}]"] if policies else []
+    defaults = compose_config([*preset, *selected])
+    base = _leaves(dataclasses.asdict(defaults))
+    out = [*preset, *selected]
+    for key, value in _leaves(config).items():
+        if key.startswith(("trial", "estimator")) or base.get(key, object()) == value:
+            continue
+        out.append(f"{key}={_override_value(value)}")
+    return out
+
+
+def _taken_further(reports: pd.DataFrame, start_year: int) -> float:
+    observed = reports[(reports["year"] >= start_year) & reports["triage"].notna()]
+    return float(observed["triage"].isin(TAKEN_FURTHER).mean()) if len(observed) else float("nan")
+
+
+def load_inputs(folder: Path) -> ReportInputs:
+    """Read a comparison's run folder (``comparison.parquet``, ``config.yaml``, ``seed.txt``, ``versions.json``,
+    ``outcomes_by_replication.parquet``, ``truth.parquet`` and the first replication's ``scenarios/``)."""
+    folder = Path(folder)
+    config_text = (folder / "config.yaml").read_text(encoding="utf-8")
+    config = yaml.safe_load(config_text)
+    comparison = pd.read_parquet(folder / "comparison.parquet")
+    seed = int((folder / "seed.txt").read_text().strip()) if (folder / "seed.txt").exists() else int(config["seed"])
+    seeds: list[int] = []
+    if (folder / "outcomes_by_replication.parquet").exists():
+        long = pd.read_parquet(folder / "outcomes_by_replication.parquet", columns=["replication", "seed"])
+        seeds = [int(s) for s in long.drop_duplicates("replication").sort_values("replication")["seed"]]
+    versions = json.loads((folder / "versions.json").read_text()) if (folder / "versions.json").exists() else {}
+    truth = pd.read_parquet(folder / "truth.parquet") if (folder / "truth.parquet").exists() else None
+    monthly, taken = {}, {}
+    start_year = int(config["world"]["start_year"])
+    for scenario in dict.fromkeys(comparison["scenario"]):
+        sub = folder / "scenarios" / scenario
+        if (sub / "agency_monthly.parquet").exists():
+            monthly[scenario] = pd.read_parquet(sub / "agency_monthly.parquet")
+        if (sub / "reports.parquet").exists():
+            reports = pd.read_parquet(sub / "reports.parquet", columns=["year", "triage"])
+            taken[scenario] = _taken_further(reports, start_year)
+    return ReportInputs(
+        comparison=comparison,
+        config=config,
+        seed=seed,
+        replication_seeds=seeds,
+        versions=versions,
+        command=reproduce_command(folder, config),
+        config_text=config_text,
+        truth=truth,
+        monthly=monthly,
+        taken_further=taken,
+    )
