@@ -155,6 +155,7 @@ class Estimator:
     def sample(self, arrays: dict[str, np.ndarray]) -> az.InferenceData:
         s = self.settings
         model, compiled = self.model(arrays)
+        arrays = {k: v for k, v in arrays.items() if k in model.named_vars}  # others serve only the estimands
         with _quiet():
             if compiled is not None:
                 import nutpie
