@@ -275,6 +275,17 @@ def test_warnings_come_first_and_say_in_plain_words_what_is_wrong(small_run):
     assert "R-hat 1.3 for the treatment effect" in page.plain
 
 
+def test_without_event_logs_the_report_says_what_is_missing(small_run):
+    inputs = load_inputs(small_run)
+    inputs.monthly, inputs.taken_further = {}, {}
+    html = render_html(build_context(inputs, "da", report_tables(inputs)))
+    page = Page(html)
+    assert "no_event_logs" in page.attrs("data-warning")
+    assert page.ids("figure") == list(FIGURES)
+    assert len(images(html)) == 2  # the flow (without its screening step) and the costs
+    assert page.plain.count("Ikke tilgængelig for denne kørsel.") == 2
+
+
 # ------------------------------------------------------------------ escaping, offline, size
 SCRIPT = "<script>alert(1)</script>"
 
@@ -331,9 +342,13 @@ def test_the_report_language_is_checked_at_start():
     assert proc.stderr.strip() == "error: report.language = 'sv' is not allowed: choose one of en, da"
 
 
-def test_the_report_names_the_command_that_reproduces_it(small_run):
+def test_the_report_names_the_command_that_reproduces_it(small_run, tmp_path):
+    command = "python -m sim " + " ".join(shlex.quote(o) for o in SMALL_COMPARE)
     page = Page((small_run / "report.html").read_text(encoding="utf-8"))
-    assert "python -m sim " + " ".join(shlex.quote(o) for o in SMALL_COMPARE) in page.plain
+    assert command in page.plain
+    # without Hydra's record of the overrides (a run started from Python), the config's differences say the same
+    shutil.copytree(small_run, tmp_path / "run", ignore=shutil.ignore_patterns(".hydra", "scenarios"))
+    assert load_inputs(tmp_path / "run").command == command
 
 
 # ------------------------------------------------------------------ a real browser
