@@ -784,6 +784,7 @@ def method_section(inputs: ReportInputs, t: Locale, calibration: pd.DataFrame, w
     cal_rows = [
         {
             "quantity": _capital(calibration_label(t, r["outcome"], CALIBRATION_TARGETS[r["outcome"]][1])),
+            "unit": t(f"outcomes.units.{r['unit']}") if t.has(f"outcomes.units.{r['unit']}") else r["unit"],
             "band": t.interval(
                 _calibration_value(t, r["unit"], r["lower"]), _calibration_value(t, r["unit"], r["upper"])
             ),
@@ -827,6 +828,7 @@ def method_section(inputs: ReportInputs, t: Locale, calibration: pd.DataFrame, w
                 for key in ("assumptions", "calibration", "settings", "command", "files", "versions", "config")
             },
             "figure_header": t("method.figure"),
+            "unit_header": t("outcomes.unit"),
             "band_header": t("method.band"),
             "simulated_header": t("method.simulated"),
             "status_header": t("method.status"),
