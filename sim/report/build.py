@@ -346,21 +346,21 @@ def warnings(inputs: ReportInputs, t: Locale, calibration: pd.DataFrame) -> list
         out.append({"kind": "single_replication", "text": t("warnings.single_replication")})
     if len(calibration) and (calibration["status"] == "FAIL").any():
         failed = calibration[calibration["status"] == "FAIL"]
-        out.append(
-            {
-                "kind": "calibration_failed",
-                "text": t(
-                    "warnings.calibration_failed",
-                    failed=len(failed),
-                    checked=len(calibration),
-                    names="; ".join(
-                        calibration_label(t, r["outcome"], CALIBRATION_TARGETS[r["outcome"]][1])
-                        + (t("warnings.within_chance") if r["interval_reaches_band"] else "")
-                        for r in failed.to_dict("records")
-                    ),
-                ),
-            }
+        text = t(
+            "warnings.calibration_failed",
+            failed=len(failed),
+            checked=len(calibration),
+            names="; ".join(calibration_label(t, o, CALIBRATION_TARGETS[o][1]) for o in failed["outcome"]),
         )
+        within = int(failed["interval_reaches_band"].sum())
+        if within:
+            key = (
+                "within_chance"
+                if within < len(failed)
+                else ("within_chance_one" if within == 1 else "within_chance_all")
+            )
+            text += " " + t(f"warnings.{key}", within=within)
+        out.append({"kind": "calibration_failed", "text": text})
     burn_in = int(inputs.config["world"].get("burn_in_years", SETTLED_BURN_IN_YEARS))
     if burn_in < SETTLED_BURN_IN_YEARS:
         out.append(
