@@ -27,7 +27,7 @@ def replications():
     run = compose_config(["trial=before_after_cases"])
     trial = TRIALS["before_after_cases"](run.trial)
     worlds = trial.worlds(run)
-    estimator = ESTIMATORS["survival_cases"](SamplerConfig(draws=500, tune=500, chains=4))
+    estimator = ESTIMATORS["survival_cases"](SamplerConfig(draws=1000, tune=1000, chains=4))
     rows = {o: [] for o in OUTCOMES}
     for r in range(REPLICATIONS):
         data = trial.draw(worlds, seed=r)
@@ -37,7 +37,16 @@ def replications():
             assert est.estimand == "difference_in_median_days"
             target = truth[(outcome, "before_after_difference_in_median_days")]
             rows[outcome].append((est.estimate, est.lower_90, est.upper_90, target, est.converged))
-    return {o: np.array(v, dtype=float) for o, v in rows.items()}
+    out = {o: np.array(v, dtype=float) for o, v in rows.items()}
+    for o, r in out.items():
+        error = r[:, 0] - r[:, 3]
+        covered = (r[:, 1] <= r[:, 3]) & (r[:, 3] <= r[:, 2])
+        print(
+            f"\n{o}: truth {r[0, 3]:+.2f} days, bias {error.mean():+.3f} (MCSE "
+            f"{error.std(ddof=1) / np.sqrt(error.size):.3f}), 90% coverage {covered.mean():.3f}, "
+            f"converged {r[:, 4].mean():.2f}"
+        )
+    return out
 
 
 @pytest.mark.parametrize("outcome", OUTCOMES)
