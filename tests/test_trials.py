@@ -157,3 +157,19 @@ def test_analyse_needs_an_existing_file():
     proc = cli("experiment=analyse", "trial=household_rct", "data=/nonexistent.csv")
     assert proc.returncode == 2
     assert "no such file" in proc.stderr
+
+
+def test_every_column_of_estimate_csv_is_in_the_data_dictionary():
+    from tests.test_outputs import documented_columns
+
+    estimates = to_frame(ESTIMATORS["logistic_household"](FAST).fit(synthetic(n_households=200), "faring_badly_12m"))
+    assert list(documented_columns()["estimate.csv"]) == list(estimates.columns)
+
+
+@pytest.mark.parametrize("name", sorted(TRIALS))
+def test_every_design_documents_each_of_its_columns_on_its_own_page(name):
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "trials" / f"{name}.md"
+    text = page.read_text()
+    assert [c for c in TRIALS[name].columns if f"`{c}`" not in text] == []

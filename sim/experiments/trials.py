@@ -68,7 +68,7 @@ def run_trial(cfg: Config, out_dir: Path) -> list[Path]:
     print(f"Simulating the {trial.name} trial on world '{cfg.world.name}' (seed {cfg.seed}) ...")
     data = trial.draw(trial.worlds(cfg), cfg.seed)
     out_dir = Path(out_dir)
-    files = write_both(out_dir, "trial_data", data.data) + write_both(out_dir, "truth", data.truth)
+    files = write_both(out_dir, "trial_data", data.data) + write_both(out_dir, "trial_truth", data.truth)
     estimates = pd.concat([to_frame(estimator.fit(data.data, o)) for o in outcomes], ignore_index=True)
     files += write_both(out_dir, "estimate", estimates)
     table = scored(estimates, data.truth)
