@@ -32,7 +32,7 @@ def design(cfg: Config) -> Trial:
 def estimator_for(cfg: Config, trial: Trial) -> Estimator:
     name = trial.estimator if cfg.estimator.name == "auto" else cfg.estimator.name
     cls = ESTIMATORS[name]
-    if cls.design != trial.name:
+    if cls.design not in (trial.name, trial.analysed_as):
         raise ConfigError(
             f"estimator.name = {name!r} analyses the {cls.design} design, not {trial.name}; "
             f"use estimator={trial.estimator}"

@@ -8,6 +8,13 @@ dataclass (typed and range-checked like every config), the ``estimator`` that an
 - ``worlds(cfg)``: simulate the worlds it needs, all with the run's seed (the trial world and its twins);
 - ``draw(worlds, seed)``: the trial's data set and its estimands (one per outcome) from those worlds.
 
+Design diagnosis (``experiment=diagnose``) draws many trials from the same worlds. It calls
+``replication_worlds(run)`` once per world (by default ``worlds(run)``; a design may return something smaller,
+such as a table of potential outcomes) and ``draw_replication(worlds, seed)`` per replication (by default the
+design's ``draw_potential`` if it has one, else ``draw``). ``world_keys`` names the design's settings that change
+its worlds (None: all of them); the others (sample size, planted effect) only change the draws, so a sweep over
+them reuses the cached worlds.
+
 ``conf/trial/<name>.yaml`` selects it: ``python -m sim experiment=trial trial=<name>``.
 """
 
@@ -51,6 +58,8 @@ class Trial:
     estimator: ClassVar[str] = ""
     outcomes: ClassVar[tuple[str, ...]] = ()
     columns: ClassVar[dict[str, str]] = {}
+    world_keys: ClassVar[tuple[str, ...] | None] = None
+    analysed_as: ClassVar[str] = ""  # another design whose columns this one has: its estimators analyse it too
 
     def __init__(self, cfg: Any) -> None:
         self.cfg = cfg
@@ -60,3 +69,13 @@ class Trial:
 
     def draw(self, worlds: dict[str, Any], seed: int) -> TrialData:
         raise NotImplementedError
+
+    def replication_worlds(self, run: Config) -> Any:
+        """What replications draw from, simulated with the run's seed (default: :meth:`worlds`)."""
+        return self.worlds(run)
+
+    def draw_replication(self, worlds: Any, seed: int) -> TrialData:
+        """One replication's trial from ``replication_worlds``: ``draw_potential`` where the design has it
+        (a new sample and assignment per seed), else ``draw``."""
+        draw = getattr(self, "draw_potential", None) or self.draw
+        return draw(worlds, seed)

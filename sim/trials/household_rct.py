@@ -63,6 +63,7 @@ class HouseholdRct(Trial):
     Config = HouseholdRctConfig
     estimator = "logistic_household"
     outcomes = BINARY_OUTCOMES
+    world_keys = ("adherence", "share_shown")
     columns: ClassVar[dict[str, str]] = {
         "report_id": "the report (unit of enrolment)",
         "household_id": "the household (unit of randomisation)",
@@ -135,26 +136,54 @@ class HouseholdRct(Trial):
             },
         )
 
-    def draw_potential(self, worlds: dict[str, Tables], seed: int) -> TrialData:
+    def replication_worlds(self, run: Config) -> dict[str, Any]:
+        """The twins only (all shown, none shown), reduced to their potential-outcomes table: all that
+        :meth:`draw_potential` needs, small enough to cache and to send to worker processes."""
+        c = self.cfg
+        settings = {"adherence": c.adherence, "assignment": "household", "share_shown": c.share_shown}
+        twins = {
+            name: Tables.from_result(simulate(_risk_tool(run, **s), keep=True))
+            for name, s in (("all", {**settings, "share_shown": 1.0}), ("none", {**settings, "adherence": 0.0}))
+        }
+        return {"potential": self.potential_outcomes(twins)}
+
+    def potential_outcomes(self, worlds: dict[str, Tables]) -> pd.DataFrame:
+        """Every report of the observation period in the none-shown twin, in time order, with each outcome
+        under both arms: ``y1_<outcome>`` from the all-shown twin (before any planted effect) and
+        ``y0_<outcome>`` from the none-shown twin, at the same child and time."""
+        all_shown, none_shown = worlds["all"], worlds["none"]
+        reports = none_shown.observed(none_shown.reports).sort_values("time")
+        child, time = reports["child_id"].to_numpy(), reports["time"].to_numpy()
+        y1, y0 = unit_outcomes(all_shown, child, time), unit_outcomes(none_shown, child, time)
+        table = reports[["report_id", "household_id", "child_id", "time"]].reset_index(drop=True)
+        for name in BINARY_OUTCOMES:
+            table[f"y1_{name}"] = y1[name].to_numpy()
+            table[f"y0_{name}"] = y0[name].to_numpy()
+        return table
+
+    def draw_potential(self, worlds: dict[str, Any], seed: int) -> TrialData:
         """A trial drawn from the twins' potential outcomes, for replications: a random enrolment window in the
         observation period, a random household assignment, and each report's outcome from the twin matching
         its arm (all-shown if treated, none-shown if not). Assumes no interference between households (their
         link through caseloads is small); the truth is then the exact average effect of this very sample.
-        Only the twins are needed, so one pair of worlds serves any number of trials."""
-        all_shown, none_shown = worlds["all"], worlds["none"]
+        Only the twins are needed, so one pair of worlds serves any number of trials: ``worlds`` holds the
+        twins (``all``, ``none``) or their :meth:`potential_outcomes` table (``potential``), which is computed
+        on the first call and kept in ``worlds`` for the next."""
+        if "potential" not in worlds:
+            worlds["potential"] = self.potential_outcomes(worlds)
+        table = worlds["potential"]
         rng = np.random.default_rng(np.random.SeedSequence([seed, 0x7417]))
-        reports = none_shown.observed(none_shown.reports).sort_values("time")
-        latest = len(reports) - self.cfg.n_reports
+        latest = len(table) - self.cfg.n_reports
         if latest < 0:
             raise ValueError(
-                f"only {len(reports)} reports in the observation period; the trial needs {self.cfg.n_reports}"
+                f"only {len(table)} reports in the observation period; the trial needs {self.cfg.n_reports}"
             )
-        enrolled = reports.iloc[(first := int(rng.integers(0, latest + 1))) : first + self.cfg.n_reports]
+        enrolled = table.iloc[(first := int(rng.integers(0, latest + 1))) : first + self.cfg.n_reports]
         households = enrolled["household_id"].unique()
         arm = dict(zip(households, (rng.random(households.size) < self.cfg.share_shown).astype(int), strict=True))
         treated = enrolled["household_id"].map(arm).to_numpy()
-        child, time = enrolled["child_id"].to_numpy(), enrolled["time"].to_numpy()
-        y1, y0 = unit_outcomes(all_shown, child, time), unit_outcomes(none_shown, child, time)
+        y1 = pd.DataFrame({name: enrolled[f"y1_{name}"].to_numpy() for name in BINARY_OUTCOMES})
+        y0 = pd.DataFrame({name: enrolled[f"y0_{name}"].to_numpy() for name in BINARY_OUTCOMES})
         flips = self._planted(enrolled["report_id"].to_numpy(), seed)
         for name in PLANTED:
             y1[name] = np.where(flips, 0.0, y1[name].to_numpy()) * np.where(y1[name].isna(), np.nan, 1.0)
@@ -162,8 +191,8 @@ class HouseholdRct(Trial):
             {
                 "report_id": enrolled["report_id"].to_numpy(),
                 "household_id": enrolled["household_id"].to_numpy(),
-                "child_id": child,
-                "time": time,
+                "child_id": enrolled["child_id"].to_numpy(),
+                "time": enrolled["time"].to_numpy(),
                 "treated": treated,
             }
         )

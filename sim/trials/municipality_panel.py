@@ -163,6 +163,7 @@ class MunicipalityPanel(Trial):
     Config = MunicipalityPanelConfig
     estimator = "did_panel"
     outcomes = OUTCOMES
+    world_keys = ("municipalities", "start_years")
     columns: ClassVar[dict[str, str]] = {
         "municipality": "the municipality (unit of adoption)",
         "year": "calendar year",
@@ -219,6 +220,15 @@ class MunicipalityPanel(Trial):
 
     def draw(self, worlds: dict[str, Any], seed: int) -> TrialData:
         return self.panel(worlds["bank"], worlds["cohorts"])
+
+    def replication_worlds(self, run: Config) -> Bank:
+        """For design diagnosis: a bank of ``municipalities`` worlds, each never treated and adopting at every
+        start year, so that each replication draws its own assignment of cohorts (:meth:`draw_from_bank`)."""
+        self.check_years(run)
+        return simulate_bank(run, self.cfg.municipalities, sorted(set(self.cfg.start_years)))
+
+    def draw_replication(self, worlds: Bank, seed: int) -> TrialData:
+        return self.draw_from_bank(worlds, seed)
 
     def draw_from_bank(self, bank: Bank, seed: int) -> TrialData:
         """A new panel from a bank: ``municipalities`` of the bank chosen at random, and ``treated`` of them
