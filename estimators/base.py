@@ -12,6 +12,9 @@ An estimator module defines an :class:`Estimator` subclass with
 - ``build(arrays)``: the PyMC model;
 - ``estimands(posterior, arrays)``: posterior draws of each estimand on its own scale;
 - ``frequentist(df, outcome)``: the statsmodels cross-check per estimand;
+- optionally ``fit_fast(df, outcome, seed)``: an approximate fit in milliseconds for design diagnosis
+  (``diagnose.fast=true``), e.g. maximum likelihood with a Laplace approximation; without one, ``fit_fast``
+  uses the statsmodels counterpart (:meth:`Estimator.fit_frequentist`);
 
 and registers it with :func:`register`. ``fit`` does the rest.
 """
@@ -27,6 +30,7 @@ from typing import Any, ClassVar
 import arviz as az
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from estimators.result import Estimate
 from sim.config.fields import choice, nonnegative, positive_count, probability, text
@@ -80,6 +84,7 @@ class Estimator:
     design: ClassVar[str] = ""
     outcomes: ClassVar[dict[str, str]] = {}  # outcome -> better ("lower" / "higher")
     _compiled: ClassVar[dict[tuple, Any]] = {}  # structure key -> (pm.Model, compiled nutpie model or None)
+    fast_method: ClassVar[str] = "frequentist"  # what fit_fast does: its own approximation, or the statsmodels one
 
     def __init__(self, settings: SamplerConfig | None = None) -> None:
         self.settings = settings or SamplerConfig()
@@ -184,15 +189,17 @@ class Estimator:
                     compute_convergence_checks=False,
                 )
 
-    def fit(self, df: pd.DataFrame, outcome: str) -> list[Estimate]:
-        """Validate, sample, and summarise every estimand (the first is the headline, e.g. the risk difference)."""
+    def fit(self, df: pd.DataFrame, outcome: str, frequentist: bool = True) -> list[Estimate]:
+        """Validate, sample, and summarise every estimand (the first is the headline, e.g. the risk difference);
+        ``frequentist=False`` skips the statsmodels cross-check (design diagnosis, where it would add its time
+        to every replication)."""
         self.check_outcome(df, outcome)
         self.validate(df, outcome)
         arrays = self.arrays(df, outcome)
         idata = self.sample(arrays)
         posterior = {k: v.values.reshape(-1, *v.shape[2:]) for k, v in idata.posterior.data_vars.items()}
         rhat, ess, divergences = diagnostics(idata)
-        freq = self.frequentist(df, outcome)
+        freq = self.frequentist(df, outcome) if frequentist else {}
         out = []
         for e in self.estimands(posterior, arrays):
             f = freq.get(e.name)
@@ -218,6 +225,51 @@ class Estimator:
             out.append(est)
         for warning in out[0].warnings if out else []:
             logging.getLogger("estimators").warning("%s: %s", self.name, warning)
+        return out
+
+    def fit_fast(self, df: pd.DataFrame, outcome: str, seed: int = 0, draws: int = 4000) -> list[Estimate]:
+        """An approximate fit for screening many designs (``diagnose.fast=true``). This default has no
+        approximation of its own and returns :meth:`fit_frequentist`; estimators with a faster or closer one
+        (``fast_method``) override it."""
+        return self.fit_frequentist(df, outcome, draws)
+
+    def fit_frequentist(self, df: pd.DataFrame, outcome: str, draws: int = 4000) -> list[Estimate]:
+        """The statsmodels counterpart as estimates: each estimand's estimate and 95% interval read as a normal
+        distribution (on the log scale for a ratio), summarised like a posterior so that every decision rule
+        applies. The draws are that distribution's quantiles at evenly spaced levels, so the intervals are the
+        statsmodels ones and nothing is random. The estimand is the counterpart's own (GEE: population-averaged),
+        which need not be the Bayesian model's."""
+        self.check_outcome(df, outcome)
+        self.validate(df, outcome)
+        freq = self.frequentist(df, outcome)
+        if not freq:
+            raise DataError(f"{self.name} has no statsmodels counterpart, so no fast fit")
+        z = ndtri((np.arange(draws) + 0.5) / draws)
+        out = []
+        for name, (estimate, lower, upper, method) in freq.items():
+            ratio = name.endswith("_ratio")
+            scale = np.log if ratio else (lambda v: v)
+            centre, se = scale(estimate), (scale(upper) - scale(lower)) / (2 * 1.959963984540054)
+            values = centre + se * z
+            est = Estimate.from_draws(
+                np.exp(values) if ratio else values,
+                estimator=self.name,
+                estimand=name,
+                outcome=outcome,
+                better=self.outcomes[outcome],
+                null=1.0 if ratio else 0.0,
+                rhat_max=np.nan,
+                ess_min=np.nan,
+                divergences=0,
+                n=len(df),
+                freq_estimate=estimate,
+                freq_lower_95=lower,
+                freq_upper_95=upper,
+                freq_method=method,
+            )
+            est.estimate, est.method = float(estimate), method
+            est.warnings = [] if np.isfinite(se) and se > 0 else [f"{method}: no standard error"]
+            out.append(est)
         return out
 
     def prior_predictive(self, df: pd.DataFrame, outcome: str, draws: int = 500) -> pd.DataFrame:

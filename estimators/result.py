@@ -42,6 +42,8 @@ class Estimate:
     n: int = 0
     warnings: list[str] = field(default_factory=list)
     idata: Any = field(default=None, repr=False)
+    method: str = "nuts"  # how it was computed: nuts, laplace, or the statsmodels method (fast fits)
+    null: float = math.nan  # the estimand's value of no effect (0 for a difference, 1 for a ratio)
 
     @classmethod
     def from_draws(
@@ -79,6 +81,7 @@ class Estimate:
             ess_min=ess_min,
             divergences=divergences,
             n=n,
+            null=null,
             **freq,
         )
         est.warnings = est.diagnose()
