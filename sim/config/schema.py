@@ -420,6 +420,65 @@ class CompareConfig:
 
 
 @dataclass
+class DiagnoseConfig:
+    """Design diagnosis (``experiment=diagnose``): replications of draw, fit and comparison with the truth."""
+
+    replications: int = positive_count(
+        200, "replications per design point (seeds from the run's seed: the first k never depend on how many)"
+    )
+    rule: str = choice(
+        "interval95_excludes_null",
+        ("interval95_excludes_null", "interval90_excludes_null", "p_benefit_975", "p_benefit_95"),
+        "decision rule for power: the 95% (90%) interval excludes no effect (two-sided), or the probability "
+        "of benefit exceeds 0.975 (0.95; one-sided, for outcomes with a better direction)",
+    )
+    estimand: str = text(
+        "", "the estimand diagnosed; empty: the estimator's headline (its first, e.g. risk_difference)"
+    )
+    fast: bool = flag(
+        False,
+        "approximate fits for screening (the estimator's fit_fast: logistic_household maximum likelihood "
+        "and Laplace) instead of full NUTS",
+    )
+    fast_method: str = choice(
+        "own",
+        ("own", "frequentist"),
+        "in fast mode: own (the estimator's own approximation where it has one, else its statsmodels "
+        "counterpart) or frequentist (always the statsmodels counterpart, e.g. GEE)",
+    )
+    fast_draws: int = positive_count(4000, "draws of the approximate posterior per fast fit")
+    frequentist: bool = flag(
+        False, "with NUTS, also fit the statsmodels counterpart in every replication (freq_* columns; adds its time)"
+    )
+    workers: int = count(
+        0, "parallel processes; 0: one for NUTS (its chains already use the cores), every core for fast mode"
+    )
+    worlds: int = positive_count(
+        1, "simulated worlds (twin pairs) the replications are spread over; 1: diagnosands conditional on one world"
+    )
+    include_nonconverged: bool = flag(
+        False, "count fits that fail the sampler's checks in power, bias and coverage (they are always listed)"
+    )
+    store: str = text(
+        "outputs/diagnose/store",
+        "folder of finished replications and cached worlds, shared by runs: a rerun computes only what is missing",
+    )
+    merge_from: list[str] = field(
+        default_factory=list,
+        metadata={"doc": "other stores (e.g. from other machines) whose valid replications are copied in first"},
+    )
+    solve_for_n: bool = flag(
+        False, "find the smallest size (size_key) with power >= power_target by bisection between n_min and n_max"
+    )
+    size_key: str = text("trial.n_reports", "the config key of the sample size that solve_for_n varies")
+    power_target: float = probability(0.8, "power that solve_for_n and the minimum detectable effect aim at")
+    n_min: int = positive_count(250, "smallest size solve_for_n tries")
+    n_max: int = positive_count(8000, "largest size solve_for_n tries")
+    n_tolerance: float = share(0.05, "solve_for_n stops when the bracket is narrower than this share of its top")
+    progress: bool = flag(True, "show a progress bar (replications done, rate, time left)")
+
+
+@dataclass
 class ReportConfig:
     """The policymaker's report (``report.html``) that every scenario comparison writes into its run folder."""
 
@@ -436,10 +495,11 @@ class ExperimentConfig:
 
     name: str = choice(
         "compare",
-        ("compare", "simulate", "calibrate", "recalibrate", "trial", "analyse"),
+        ("compare", "simulate", "calibrate", "recalibrate", "trial", "analyse", "diagnose"),
         "the job: compare (scenarios side by side, the default), simulate (one world and its tables), calibrate "
         "(every published figure, side by side), recalibrate (fit free parameters to a targets file), trial "
-        "(simulate a trial, estimate, score against the truth) or analyse (a real trial's data file)",
+        "(simulate a trial, estimate, score against the truth), analyse (a real trial's data file) or diagnose "
+        "(power, bias and coverage of a design over replications)",
     )
 
 
@@ -460,6 +520,9 @@ class Config:
         default_factory=CalibrationConfig, metadata={"doc": "calibration against published figures"}
     )
     fit: FitConfig = field(default_factory=FitConfig, metadata={"doc": "recalibration to a targets file"})
+    diagnose: DiagnoseConfig = field(
+        default_factory=DiagnoseConfig, metadata={"doc": "design diagnosis: power, bias, coverage over replications"}
+    )
     trial: Any = field(
         default_factory=lambda: {"name": "none"},
         metadata={"doc": "the trial design (python -m sim experiment=trial trial=household_rct)"},

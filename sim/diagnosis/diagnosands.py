@@ -1,0 +1,172 @@
+"""Diagnosands: named summaries of a table of replications, each with its Monte Carlo standard error (MCSE).
+
+One row of the replications table is one replication: ``estimate``, ``lower_90``/``upper_90``,
+``lower_95``/``upper_95``, ``p_benefit``, ``null`` (the estimand's value of no effect), ``truth``, and
+``failed``/``converged``. The formulas follow Morris, White & Crowther (2019), "Using simulation studies to
+evaluate statistical methods", Stat Med 38, table 6, with n the replications used:
+
+- a proportion p (power, coverage, type-S): MCSE sqrt(p (1 - p) / n);
+- a mean (bias, interval width, true effect): MCSE sd / sqrt(n);
+- RMSE: sqrt(MSE), MCSE by the delta method from the MSE's, sd(error^2) / sqrt(n) / (2 RMSE).
+
+Replications that failed, or whose fit failed its convergence checks, are never counted as "no effect": they
+are left out of every diagnosand (unless ``include_nonconverged``) and counted in ``n_failed`` and
+``n_nonconverged``. With none left, every diagnosand is NaN and the note says why: never 0% power.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: decision rule -> (what it means, function of the replications table giving a boolean "significant")
+RULES: dict[str, tuple[str, Callable[[pd.DataFrame], np.ndarray]]] = {
+    "interval95_excludes_null": (
+        "the 95% interval excludes no effect",
+        lambda d: ((d["lower_95"] > d["null"]) | (d["upper_95"] < d["null"])).to_numpy(),
+    ),
+    "interval90_excludes_null": (
+        "the 90% interval excludes no effect",
+        lambda d: ((d["lower_90"] > d["null"]) | (d["upper_90"] < d["null"])).to_numpy(),
+    ),
+    "p_benefit_975": ("the probability of benefit exceeds 0.975", lambda d: (d["p_benefit"] > 0.975).to_numpy()),
+    "p_benefit_95": ("the probability of benefit exceeds 0.95", lambda d: (d["p_benefit"] > 0.95).to_numpy()),
+}
+
+#: every diagnosand, in the order of diagnosands.csv
+DIAGNOSANDS: tuple[str, ...] = (
+    "power",
+    "bias",
+    "rmse",
+    "coverage_90",
+    "coverage_95",
+    "type_s_rate",
+    "exaggeration_ratio",
+    "mean_width_95",
+    "mean_estimate",
+    "mean_truth",
+    "n_replications",
+    "n_used",
+    "n_failed",
+    "n_nonconverged",
+)
+
+
+def _proportion(x: np.ndarray) -> tuple[float, float]:
+    n = x.size
+    if n == 0:
+        return np.nan, np.nan
+    p = float(x.mean())
+    return p, float(np.sqrt(p * (1.0 - p) / n))
+
+
+def _mean(x: np.ndarray) -> tuple[float, float]:
+    n = x.size
+    if n == 0:
+        return np.nan, np.nan
+    return float(x.mean()), float(x.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
+
+
+def _rmse(error: np.ndarray) -> tuple[float, float]:
+    n = error.size
+    if n == 0:
+        return np.nan, np.nan
+    sq = error**2
+    rmse = float(np.sqrt(sq.mean()))
+    mcse_mse = float(sq.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
+    return rmse, (mcse_mse / (2.0 * rmse) if rmse > 0 else np.nan)
+
+
+def usable(reps: pd.DataFrame, include_nonconverged: bool = False) -> pd.Series:
+    """Replications that enter the diagnosands: not failed, with a known truth, and converged (unless
+    ``include_nonconverged``)."""
+    ok = ~reps["failed"].astype(bool) & reps["truth"].notna() & reps["estimate"].notna()
+    return ok if include_nonconverged else ok & reps["converged"].astype(bool)
+
+
+def diagnose(reps: pd.DataFrame, rule: str, include_nonconverged: bool = False) -> pd.DataFrame:
+    """One design point's diagnosands: columns ``diagnosand``, ``value``, ``mcse``, ``n`` (replications the
+    value is computed over) and ``note``."""
+    if rule not in RULES:
+        raise ValueError(f"unknown decision rule {rule!r}; choose one of {', '.join(RULES)}")
+    failed = reps["failed"].astype(bool)
+    nonconverged = ~failed & ~reps["converged"].astype(bool)
+    used = reps[usable(reps, include_nonconverged)]
+    n = len(used)
+    est, truth, null = (used[c].to_numpy(dtype=float) for c in ("estimate", "truth", "null"))
+    error = est - truth
+    significant = RULES[rule][1](used) if n else np.zeros(0, dtype=bool)
+    sig_est, sig_truth, sig_null = est[significant], truth[significant], null[significant]
+    known_truth = reps.loc[reps["truth"].notna(), "truth"].to_numpy(dtype=float)
+    mean_effect = float(np.mean(truth - null)) if n else np.nan
+    wrong_sign = np.sign(sig_est - sig_null) != np.sign(sig_truth - sig_null)
+    exaggeration = (
+        _mean(np.abs(sig_est - sig_null) / abs(mean_effect)) if n and abs(mean_effect) > 1e-12 else (np.nan, np.nan)
+    )
+    values: dict[str, tuple[float, float, int]] = {
+        "power": (*_proportion(significant), n),
+        "bias": (*_mean(error), n),
+        "rmse": (*_rmse(error), n),
+        "coverage_90": (*_proportion((used["lower_90"] <= used["truth"]) & (used["truth"] <= used["upper_90"])), n),
+        "coverage_95": (*_proportion((used["lower_95"] <= used["truth"]) & (used["truth"] <= used["upper_95"])), n),
+        "type_s_rate": (*_proportion(wrong_sign), int(significant.sum())),
+        "exaggeration_ratio": (*exaggeration, int(significant.sum())),
+        "mean_width_95": (*_mean((used["upper_95"] - used["lower_95"]).to_numpy(dtype=float)), n),
+        "mean_estimate": (*_mean(est), n),
+        "mean_truth": (*_mean(known_truth), known_truth.size),
+        "n_replications": (float(len(reps)), np.nan, len(reps)),
+        "n_used": (float(n), np.nan, len(reps)),
+        "n_failed": (float(failed.sum()), np.nan, len(reps)),
+        "n_nonconverged": (float(nonconverged.sum()), np.nan, len(reps)),
+    }
+    note = note_for(reps, n, int(failed.sum()), int(nonconverged.sum()), include_nonconverged)
+    rows = []
+    for name in DIAGNOSANDS:
+        value, mcse, count = values[name]
+        rows.append({"diagnosand": name, "value": value, "mcse": mcse, "n": count, "note": ""})
+    rows[0]["note"] = note
+    if n and not significant.any():
+        for r in rows[5:7]:
+            r["note"] = "no replication met the decision rule"
+    return pd.DataFrame(rows)
+
+
+def note_for(reps: pd.DataFrame, used: int, failed: int, nonconverged: int, include_nonconverged: bool) -> str:
+    """What the power row must say: every fit failed (power unknown, not 0), or how many were left out."""
+    total = len(reps)
+    if used == 0:
+        errors = reps.loc[reps["failed"].astype(bool), "error"].dropna()
+        first = f"; first error: {errors.iloc[0]}" if len(errors) else ""
+        if failed == total:
+            return f"every one of the {total} fits failed: power unknown (not 0){first}"
+        return f"no usable fit ({failed} failed, {nonconverged} not converged of {total}): power unknown (not 0){first}"
+    parts = []
+    if failed:
+        parts.append(f"{failed} failed")
+    if nonconverged:
+        parts.append(f"{nonconverged} not converged" + (" (included)" if include_nonconverged else ""))
+    if not parts:
+        return ""
+    left_out = failed + (0 if include_nonconverged else nonconverged)
+    return f"{', '.join(parts)} of {total}; computed over the other {total - left_out}" if left_out else parts[0]
+
+
+def wide(diagnosands: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Diagnosands as one row per design point with ``<diagnosand>`` and ``<diagnosand>_mcse`` columns."""
+    values = diagnosands.pivot_table(index=by, columns="diagnosand", values="value", aggfunc="first", dropna=False)
+    mcse = diagnosands.pivot_table(index=by, columns="diagnosand", values="mcse", aggfunc="first", dropna=False)
+    out = values.join(mcse.add_suffix("_mcse"))
+    return out.reset_index()
+
+
+def describe(row: dict[str, Any]) -> str:
+    """One diagnosand as text: value with its MCSE."""
+    value, mcse = row["value"], row["mcse"]
+    if not np.isfinite(value):
+        return "n/a"
+    if row["diagnosand"].startswith("n_"):
+        return f"{value:.0f}"
+    return f"{value:.4g}" + (f" ± {mcse:.2g}" if np.isfinite(mcse) else "")
