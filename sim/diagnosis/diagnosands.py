@@ -156,10 +156,10 @@ def note_for(reps: pd.DataFrame, used: int, failed: int, nonconverged: int, incl
 
 def wide(diagnosands: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Diagnosands as one row per design point with ``<diagnosand>`` and ``<diagnosand>_mcse`` columns."""
-    values = diagnosands.pivot_table(index=by, columns="diagnosand", values="value", aggfunc="first", dropna=False)
-    mcse = diagnosands.pivot_table(index=by, columns="diagnosand", values="mcse", aggfunc="first", dropna=False)
-    out = values.join(mcse.add_suffix("_mcse"))
-    return out.reset_index()
+    indexed = diagnosands.set_index([*by, "diagnosand"])
+    values = indexed["value"].unstack("diagnosand")
+    mcse = indexed["mcse"].unstack("diagnosand").add_suffix("_mcse")
+    return values.join(mcse).reset_index()
 
 
 def describe(row: dict[str, Any]) -> str:

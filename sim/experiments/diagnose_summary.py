@@ -1,0 +1,192 @@
+"""A sweep's diagnosis in one place: every design point's diagnosands in one table, the power curve, the
+minimum detectable effect (MDE) and the size for a target power.
+
+    python -m sim -m experiment=diagnose trial=household_rct diagnose.fast=true \\
+        trial.n_reports=500,1000,2000,4000 trial.assumed_risk_ratio=0.8,0.9
+    python -m sim.experiments.diagnose_summary outputs/multirun/diagnose/<date>/<time>   # (also run at sweep end)
+
+Writes into the sweep folder: ``diagnosands.csv`` (every point's rows), ``power_curve.png`` (power against the
+size with 95% Monte Carlo bands, one line per effect size or other varying setting), ``mde.csv`` (per size: the
+smallest effect with power >= the target, interpolated over the effect sizes tried, on the estimand's scale and
+in the planted setting) and ``size_for_power.csv`` (per effect size: the smallest size with power >= the target,
+interpolated over the sizes tried; :mod:`sim.diagnosis.power` says how).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from hydra.experimental.callback import Callback
+
+from sim.diagnosis.diagnosands import wide
+from sim.diagnosis.power import crossing
+from sim.runfolder import atomic_write_text
+
+OUTPUTS = ("diagnosands.csv", "power_curve.png", "mde.csv", "size_for_power.csv")
+DESIGN = ("trial", "estimator", "mode", "outcome", "estimand", "rule", "world_name", "run_seed", "worlds")
+
+
+def gather(sweep: Path) -> pd.DataFrame:
+    """Every run's ``diagnosands.csv`` below ``sweep`` (not the sweep's own), one table."""
+    sweep = Path(sweep)
+    files = sorted(p for p in sweep.rglob("diagnosands.csv") if p.parent != sweep)
+    if not files:
+        raise FileNotFoundError(f"no diagnosands.csv below {sweep}: is it a diagnosis sweep folder?")
+    frames = [pd.read_csv(f).assign(run=str(f.parent.relative_to(sweep))) for f in files]
+    return pd.concat(frames, ignore_index=True).drop_duplicates(["point", "rule", "diagnosand"])
+
+
+def varying(points: pd.DataFrame) -> list[str]:
+    """Design columns whose value differs between points."""
+    candidates = [c for c in points.columns if c.startswith("trial.") or c in DESIGN]
+    return [c for c in candidates if points[c].astype(str).nunique() > 1]
+
+
+def choose(points: pd.DataFrame, size: str | None, effect: str | None) -> tuple[str, str | None, list[str]]:
+    """The size column, the effect column (if any) and the other columns that tell lines apart."""
+    vary = varying(points)
+    trial_vary = [c for c in vary if c.startswith("trial.")]
+    size = size or ("trial.n_reports" if "trial.n_reports" in points else (trial_vary[0] if trial_vary else None))
+    if size is None or size not in points:
+        raise ValueError(f"no size column to plot against (have {', '.join(trial_vary) or 'no varying setting'})")
+    if effect is None:
+        rest = [c for c in trial_vary if c != size]
+        effect = "trial.assumed_risk_ratio" if "trial.assumed_risk_ratio" in rest else (rest[0] if rest else None)
+    others = [c for c in vary if c not in (size, effect)]
+    return size, effect, others
+
+
+def mde_table(points: pd.DataFrame, size: str, effect: str | None, others: list[str], target: float) -> pd.DataFrame:
+    """Per size (and other setting): the effect at which power reaches ``target``, interpolated over effects."""
+    rows = []
+    for key, group in points.groupby([size, *others], dropna=False):
+        g = group.assign(abs_effect=(group["mean_truth"] - group["null"]).abs()).sort_values("abs_effect")
+        value, note = crossing(g["abs_effect"], g["power"], target)
+        row = dict(zip([size, *others], key if isinstance(key, tuple) else (key,), strict=True))
+        row.update(power_target=target, effects_tried=len(g), mde=value, note=note)
+        if effect is not None:
+            setting = np.interp(value, g["abs_effect"], g[effect]) if np.isfinite(value) else np.nan
+            row[f"mde_{effect.removeprefix('trial.')}"] = setting
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def size_table(points: pd.DataFrame, size: str, lines: list[str], target: float) -> pd.DataFrame:
+    """Per line (effect size and other settings): the size at which power reaches ``target``."""
+    rows = []
+    groups = points.groupby(lines, dropna=False) if lines else [((), points)]
+    for key, group in groups:
+        g = group.sort_values(size)
+        value, note = crossing(g[size], g["power"], target, sqrt_scale=True)
+        row = dict(zip(lines, key if isinstance(key, tuple) else (key,), strict=True))
+        row.update(power_target=target, sizes_tried=len(g), size=value, note=note)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def plot(points: pd.DataFrame, size: str, lines: list[str], target: float, path: Path) -> Path:
+    """Power against size, one line per combination of ``lines``, 95% Monte Carlo bands, the target dashed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    groups = points.groupby(lines, dropna=False) if lines else [((), points)]
+    for key, group in groups:
+        g = group.sort_values(size)
+        values = key if isinstance(key, tuple) else (key,)
+        label = ", ".join(f"{c.removeprefix('trial.')} = {v}" for c, v in zip(lines, values, strict=True))
+        x, p, se = g[size].to_numpy(float), g["power"].to_numpy(float), g["power_mcse"].to_numpy(float)
+        (line,) = ax.plot(x, p, marker="o", label=label or None)
+        ax.fill_between(
+            x, np.clip(p - 1.96 * se, 0, 1), np.clip(p + 1.96 * se, 0, 1), alpha=0.2, color=line.get_color()
+        )
+    ax.axhline(target, color="grey", linestyle="--", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_xticks(sorted(points[size].unique()), [f"{v:g}" for v in sorted(points[size].unique())])
+    ax.minorticks_off()
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(size.removeprefix("trial."))
+    rule = points["rule"].iloc[0]
+    ax.set_ylabel(f"power ({rule}),\n95% Monte Carlo band", fontsize=9)
+    first = points.iloc[0]
+    ax.set_title(f"{first['trial']}: {first['outcome']}, {first['estimand']} ({first['mode']})", fontsize=10)
+    if lines:
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.partial")
+    fig.savefig(tmp, format="png")
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def summarise(
+    sweep: Path, size: str | None = None, effect: str | None = None, target: float = 0.8, say: Any = print
+) -> list[Path]:
+    """Write the sweep's diagnosands, power curve, MDE and size tables; returns the paths."""
+    sweep = Path(sweep)
+    long = gather(sweep)
+    design = [c for c in long.columns if c.startswith("trial.") or c in DESIGN]
+    points = wide(long, ["point", *dict.fromkeys([*design, "rule", "null"])])
+    size, effect, others = choose(points, size, effect)
+    lines = [c for c in ([effect] if effect else []) + others]
+    files = [atomic_write_text(sweep / "diagnosands.csv", long.to_csv(index=False, float_format="%.6g"))]
+    files.append(plot(points, size, lines, target, sweep / "power_curve.png"))
+    mde = mde_table(points, size, effect, others, target) if effect else pd.DataFrame()
+    files.append(atomic_write_text(sweep / "mde.csv", mde.to_csv(index=False, float_format="%.6g")))
+    sizes = size_table(points, size, lines, target)
+    files.append(atomic_write_text(sweep / "size_for_power.csv", sizes.to_csv(index=False, float_format="%.6g")))
+    say(f"{len(points)} design points in {sweep}")
+    show = [size, *lines, "power", "power_mcse", "mean_truth", "n_failed", "n_nonconverged"]
+    say(points.sort_values([*lines, size])[show].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    for _, r in mde.iterrows():
+        where = f"{size.removeprefix('trial.')} = {r[size]:g}"
+        if np.isfinite(r["mde"]):
+            name = effect.removeprefix("trial.")
+            extra = f" ({name} {r['mde_' + name]:.3g})"
+            say(f"MDE at {target:.0%} power, {where}: {r['mde']:.4g}{extra}")
+        else:
+            say(f"MDE at {target:.0%} power, {where}: not bracketed ({r['note']})")
+    for _, r in sizes.iterrows():
+        label = ", ".join(f"{c.removeprefix('trial.')} = {r[c]}" for c in lines)
+        value = f"{r['size']:.0f}" if np.isfinite(r["size"]) else f"not bracketed ({r['note']})"
+        say(f"{size.removeprefix('trial.')} for {target:.0%} power{' (' + label + ')' if label else ''}: {value}")
+    say(f"Written: {', '.join(p.name for p in files)}")
+    return files
+
+
+class SweepSummary(Callback):
+    """Hydra callback (conf/experiment/diagnose.yaml): summarise the sweep folder when a multirun ends."""
+
+    def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
+        try:
+            summarise(Path(config.hydra.sweep.dir), target=float(config.diagnose.power_target))
+        except Exception as exc:  # a summary must never turn a finished sweep into a failure
+            print(f"(no sweep summary: {exc}; run python -m sim.experiments.diagnose_summary)", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m sim.experiments.diagnose_summary", description=__doc__.splitlines()[0])
+    p.add_argument("sweep", help="a multirun folder of experiment=diagnose runs")
+    p.add_argument("--size", help="the size column (default: trial.n_reports, else the first varying setting)")
+    p.add_argument("--effect", help="the effect-size column (default: trial.assumed_risk_ratio if it varies)")
+    p.add_argument("--target", type=float, default=0.8, help="target power (default 0.8)")
+    args = p.parse_args(argv)
+    try:
+        summarise(Path(args.sweep), args.size, args.effect, args.target)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
