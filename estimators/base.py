@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 import arviz as az
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
+from scipy.special import ndtr, ndtri
 
 from estimators.result import Estimate
 from sim.config.fields import choice, nonnegative, positive_count, probability, text
@@ -236,8 +236,8 @@ class Estimator:
     def fit_frequentist(self, df: pd.DataFrame, outcome: str, draws: int = 4000) -> list[Estimate]:
         """The statsmodels counterpart as estimates: each estimand's estimate and 95% interval read as a normal
         distribution (on the log scale for a ratio), summarised like a posterior so that every decision rule
-        applies. The draws are that distribution's quantiles at evenly spaced levels, so the intervals are the
-        statsmodels ones and nothing is random. The estimand is the counterpart's own (GEE: population-averaged),
+        applies: the 95% interval is the statsmodels one, the 90% interval and the probability of benefit are
+        the same normal's, and nothing is random. The estimand is the counterpart's own (GEE: population-averaged),
         which need not be the Bayesian model's."""
         self.check_outcome(df, outcome)
         self.validate(df, outcome)
@@ -267,6 +267,14 @@ class Estimator:
                 freq_upper_95=upper,
                 freq_method=method,
             )
+            # the intervals and the probability of benefit exactly as the normal approximation has them
+            for level, z_level in ((90, 1.6448536269514722), (95, 1.959963984540054)):
+                low, high = centre - z_level * se, centre + z_level * se
+                setattr(est, f"lower_{level}", float(np.exp(low) if ratio else low))
+                setattr(est, f"upper_{level}", float(np.exp(high) if ratio else high))
+            if est.better in ("lower", "higher") and se > 0:
+                side = centre - scale(1.0 if ratio else 0.0)
+                est.p_benefit = float(ndtr((-side if est.better == "lower" else side) / se))
             est.estimate, est.method = float(estimate), method
             est.warnings = [] if np.isfinite(se) and se > 0 else [f"{method}: no standard error"]
             out.append(est)

@@ -274,9 +274,8 @@ def json_record(record: dict[str, Any]) -> dict[str, Any]:
     return json.loads(canonical(record))
 
 
-def _init_worker(plan: Plan) -> None:
+def _init_worker() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    _setup(plan)
 
 
 def _replicate_task(plan: Plan, seed: int, world: int) -> dict[str, Any]:
@@ -315,9 +314,16 @@ def ensure_worlds(plan: Plan, needed: list[int], workers: int, say: Any = print)
 
 
 # ---------------------------------------------------------------------- a design point
-def run_point(plan: Plan, replications: int, workers: int, progress: bool, say: Any = print) -> list[dict[str, Any]]:
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """Processes for replications; one pool may serve many design points (each worker sets up a point once)."""
+    return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker)
+
+
+def run_point(
+    plan: Plan, replications: int, workers: int, progress: bool, say: Any = print, pool: Any = None
+) -> list[dict[str, Any]]:
     """Every replication of ``plan``: the stored ones read (corrupt ones deleted), the missing ones computed in
-    ``workers`` processes and stored as each finishes. Records in seed order."""
+    ``workers`` processes (or ``pool``) and stored as each finishes. Records in seed order."""
     store = Store(plan.store)
     store.describe_point(plan.point, plan.description)
     seeds = plan.seeds(replications)
@@ -333,7 +339,9 @@ def run_point(plan: Plan, replications: int, workers: int, progress: bool, say: 
                 done[seed] = replicate(plan, seed, world_of[seed])
                 bar.update(1)
         else:
-            with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(plan,)) as pool:
+            own = pool is None
+            pool = worker_pool(workers) if own else pool
+            try:
                 pending = {pool.submit(_replicate_task, plan, s, world_of[s]) for s in missing}
                 while pending:
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -341,6 +349,9 @@ def run_point(plan: Plan, replications: int, workers: int, progress: bool, say: 
                         record = future.result()
                         done[record["seed"]] = record
                         bar.update(1)
+            finally:
+                if own:
+                    pool.shutdown()
         bar.close()
     return [done[s] for s in seeds]
 

@@ -30,7 +30,7 @@ from sim.config.schema import Config
 from sim.config.validate import ConfigError
 from sim.diagnosis.diagnosands import RULES, describe, diagnose
 from sim.diagnosis.power import bisect_size, crossing
-from sim.diagnosis.runner import RECORD_FIELDS, Plan, run_point
+from sim.diagnosis.runner import RECORD_FIELDS, Plan, run_point, worker_pool
 from sim.diagnosis.store import merge
 from sim.experiments.trials import design, estimator_for, outcomes_for
 from sim.runfolder import atomic_write_text, write_table
@@ -109,7 +109,12 @@ def records_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     return df
 
 
-def diagnose_point(cfg: Config, workers: int | None = None, say: Any = print) -> tuple[pd.DataFrame, pd.DataFrame]:
+def workers_for(cfg: Config) -> int:
+    """``diagnose.workers``, or by default one process for NUTS (its chains use the cores) and every core fast."""
+    return cfg.diagnose.workers or ((os.cpu_count() or 1) if cfg.diagnose.fast else 1)
+
+
+def diagnose_point(cfg: Config, say: Any = print, pool: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run (or read) every replication of ``cfg``'s design point; its replications and diagnosands tables."""
     d = cfg.diagnose
     plan, _, estimator = plan_for(cfg)
@@ -119,8 +124,7 @@ def diagnose_point(cfg: Config, workers: int | None = None, say: Any = print) ->
             f"fast mode: {own}using its statsmodels counterpart (normal approximation to its estimate and "
             "interval), whose estimand may differ from the model's (GEE: population-averaged)"
         )
-    workers = workers or d.workers or ((os.cpu_count() or 1) if d.fast else 1)
-    records = run_point(plan, d.replications, workers, d.progress, say)
+    records = run_point(plan, d.replications, workers_for(cfg), d.progress, say, pool)
     reps = records_frame(records)
     columns = design_columns(cfg, plan)
     table = diagnose(reps, d.rule, d.include_nonconverged)
@@ -154,7 +158,7 @@ def solve(cfg: Config, say: Any = print) -> tuple[list[pd.DataFrame], list[pd.Da
     def power_at(n: int) -> float:
         point = with_values(cfg, {d.size_key: n})
         say(f"\n{d.size_key} = {n}:")
-        r, table = diagnose_point(point, say=say)
+        r, table = diagnose_point(point, say=say, pool=pool)
         reps.append(r)
         diags.append(table)
         row = table.set_index("diagnosand").loc["power"]
@@ -162,7 +166,13 @@ def solve(cfg: Config, say: Any = print) -> tuple[list[pd.DataFrame], list[pd.Da
         say(f"  power {describe({'diagnosand': 'power', 'value': row['value'], 'mcse': row['mcse']})}")
         return float(row["value"]) if np.isfinite(row["value"]) else -1.0
 
-    answer, _, note = bisect_size(power_at, d.n_min, d.n_max, d.power_target, d.n_tolerance)
+    workers = workers_for(cfg)
+    pool = worker_pool(workers) if workers > 1 else None
+    try:
+        answer, _, note = bisect_size(power_at, d.n_min, d.n_max, d.power_target, d.n_tolerance)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     table = pd.DataFrame(rows).sort_values("size").drop_duplicates("size").reset_index(drop=True)
     interpolated, why = crossing(table["size"], table["power"], d.power_target, sqrt_scale=True)
     table["size_key"] = d.size_key
