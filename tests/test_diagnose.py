@@ -398,3 +398,36 @@ def test_simulated_power_of_gee_agrees_with_the_design_effect_formula(tmp_path, 
     theory = design_effect_power(cfg.trial)
     print(f"\n{households} households: simulated {power['value']:.3f} ± {power['mcse']:.3f}, theory {theory:.3f}")
     assert abs(power["value"] - theory) < 3 * np.sqrt(theory * (1 - theory) / 600)
+
+
+# ---------------------------------------------------------------------------------------------- scale-out
+
+
+def sweep_diagnosands(folder):
+    return pd.read_csv(folder / "diagnosands.csv").sort_values(["point", "diagnosand"]).reset_index(drop=True)
+
+
+@pytest.mark.slow
+def test_the_submitit_launcher_gives_the_diagnosands_of_the_local_run(tmp_path):
+    pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
+    sweep = [*SYNTHETIC, "diagnose.replications=20", "trial.households=100,200"]
+    local = cli("-m", *sweep, f"diagnose.store={tmp_path / 'a'}", f"hydra.sweep.dir={tmp_path / 'local'}")
+    assert local.returncode == 0, local.stderr
+    submitit = cli("-m", *sweep, "hydra/launcher=submitit_local", f"diagnose.store={tmp_path / 'b'}",
+                   f"hydra.sweep.dir={tmp_path / 'submitit'}")  # fmt: skip
+    assert submitit.returncode == 0, submitit.stderr
+    assert (tmp_path / "submitit" / ".submitit").is_dir()  # the jobs really went through submitit
+    pd.testing.assert_frame_equal(sweep_diagnosands(tmp_path / "submitit"), sweep_diagnosands(tmp_path / "local"))
+    assert len(sweep_diagnosands(tmp_path / "local")["point"].unique()) == 2
+
+
+@pytest.mark.slow
+def test_a_local_ray_instance_gives_the_diagnosands_of_the_local_run(tmp_path):
+    pytest.importorskip("ray")
+    run = [*SYNTHETIC, "diagnose.replications=20", "diagnose.workers=2"]
+    local = cli(*run, f"diagnose.store={tmp_path / 'a'}", f"hydra.run.dir={tmp_path / 'local'}")
+    assert local.returncode == 0, local.stderr
+    on_ray = cli(*run, "diagnose.backend=ray", f"diagnose.store={tmp_path / 'b'}", f"hydra.run.dir={tmp_path / 'ray'}")
+    assert on_ray.returncode == 0, on_ray.stderr
+    assert (tmp_path / "ray" / "diagnosands.csv").read_text() == (tmp_path / "local" / "diagnosands.csv").read_text()
+    assert len(list((tmp_path / "b" / "replications").glob("*/[0-9]*.json"))) == 20

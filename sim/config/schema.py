@@ -476,6 +476,15 @@ class DiagnoseConfig:
     n_max: int = positive_count(8000, "largest size solve_for_n tries")
     n_tolerance: float = share(0.05, "solve_for_n stops when the bracket is narrower than this share of its top")
     progress: bool = flag(True, "show a progress bar (replications done, rate, time left)")
+    backend: str = choice(
+        "local",
+        ("local", "ray"),
+        "where replications run: local processes, or Ray actors (pip install ray; see ray_address)",
+    )
+    ray_address: str = text(
+        "local",
+        "with backend=ray: local (a private Ray instance on 127.0.0.1) or a cluster's address (auto, ray://...)",
+    )
 
 
 @dataclass

@@ -114,6 +114,8 @@ class Plan:
     frequentist: bool
     store: str
     worlds: int
+    backend: str = "local"  # where replications run: local processes or Ray (not part of the point)
+    ray_address: str = "local"
     world_keys: list[str] = field(default_factory=list)
     world_seeds: list[int] = field(default_factory=list)
     description: dict[str, Any] = field(default_factory=dict)
@@ -195,9 +197,10 @@ def _world(plan: Plan, index: int) -> Any:
     return worlds[key]
 
 
-def replicate(plan: Plan, seed: int, world: int) -> dict[str, Any]:
-    """One replication: draw, fit, compare; the record is stored before it is returned. An exception in any
-    step makes a failed record naming the step, never a lost replication or a silent 'no effect'."""
+def replicate(plan: Plan, seed: int, world: int, write: bool = True) -> dict[str, Any]:
+    """One replication: draw, fit, compare; the record is stored before it is returned (``write=False``: the
+    caller stores it, as the Ray backend's driver does). An exception in any step makes a failed record naming
+    the step, never a lost replication or a silent 'no effect'."""
     state = _setup(plan)
     trial, estimator = state["trial"], state["estimator"]
     start = time.perf_counter()
@@ -262,7 +265,8 @@ def replicate(plan: Plan, seed: int, world: int) -> dict[str, Any]:
         last = traceback.extract_tb(exc.__traceback__)[-1]
         record["error"] = f"step {step}: {type(exc).__name__}: {exc} ({Path(last.filename).name}:{last.lineno})"
     record["seconds"] = round(time.perf_counter() - start, 4)
-    Store(plan.store).write(record)
+    if write:
+        Store(plan.store).write(record)
     return json_record(record)
 
 
@@ -334,7 +338,13 @@ def run_point(
     if missing:
         ensure_worlds(plan, [world_of[s] for s in missing], workers, say)
         bar = _bar(len(missing), progress)
-        if workers <= 1:
+        if plan.backend == "ray":
+            from sim.diagnosis.ray_backend import run_on_ray
+
+            for record in run_on_ray(plan, [(s, world_of[s]) for s in missing], workers):
+                done[record["seed"]] = record
+                bar.update(1)
+        elif workers <= 1:
             for seed in missing:
                 done[seed] = replicate(plan, seed, world_of[seed])
                 bar.update(1)

@@ -74,6 +74,8 @@ def plan_for(cfg: Config) -> tuple[Plan, Any, Any]:
         frequentist=d.frequentist,
         store=str(Path(d.store).resolve()),
         worlds=d.worlds,
+        backend=d.backend,
+        ray_address=d.ray_address,
     )
     return plan, trial, estimator
 
