@@ -20,6 +20,8 @@ them reuses the cached worlds.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -50,6 +52,24 @@ class TrialData:
     data: pd.DataFrame
     truth: pd.DataFrame  # columns: outcome, estimand, value (and what it was computed over)
     meta: dict[str, Any] = field(default_factory=dict)
+
+
+def with_policy(run: Config, name: str, **settings: Any) -> Config:
+    """The run's world with policy ``name`` alone: the run's own settings of it if the run selected
+    ``policy=<name>``, else its defaults, with ``settings`` (e.g. ``start_year``) on top. A trial's policy world."""
+    from sim.policies import POLICIES
+
+    cfg = copy.deepcopy(run)
+    own = run.policy.get(name) if isinstance(run.policy, dict) else None
+    cfg.policy = {name: dataclasses.replace(own if own is not None else POLICIES[name].Config(), **settings)}
+    return cfg
+
+
+def without_policies(run: Config) -> Config:
+    """The run's world with no policy: the twin a trial's policy world is compared with."""
+    cfg = copy.deepcopy(run)
+    cfg.policy = {}
+    return cfg
 
 
 class Trial:

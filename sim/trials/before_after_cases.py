@@ -24,8 +24,6 @@ the sample is its only source of error; the gap between the two is the before/af
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -37,10 +35,9 @@ from sim.config.schema import Config
 from sim.config.validate import ConfigError
 from sim.eventlog import DAYS_PER_MONTH
 from sim.model import simulate
-from sim.policies.free_municipality import FreeMunicipalityConfig
 from sim.summary import case_timeline
 from sim.tables import Tables
-from sim.trials.base import Trial, TrialConfig, TrialData, register
+from sim.trials.base import Trial, TrialConfig, TrialData, register, with_policy, without_policies
 
 OUTCOMES = ("days_to_decision", "days_decision_to_measure")
 #: The event indicator of each outcome.
@@ -59,22 +56,6 @@ class BeforeAfterCasesConfig(TrialConfig):
     n_before: int = positive_count(75, "case files sampled from the before window (seed 003: 75)")
     n_during: int = positive_count(75, "case files sampled from the during window (seed 003: 75)")
     review_months: float = duration(6.0, "months from the end of the during window to the review date")
-
-
-def reform_config(run: Config, reform_year: int) -> Config:
-    """The run's world with the free-municipality reform from ``reform_year`` (its own settings if the run
-    selected ``policy=free_municipality``, else the defaults) and no other policy."""
-    cfg = copy.deepcopy(run)
-    settings = run.policy.get("free_municipality") if isinstance(run.policy, dict) else None
-    settings = settings if settings is not None else FreeMunicipalityConfig()
-    cfg.policy = {"free_municipality": dataclasses.replace(settings, start_year=reform_year)}
-    return cfg
-
-
-def baseline_config(run: Config) -> Config:
-    cfg = copy.deepcopy(run)
-    cfg.policy = {}
-    return cfg
 
 
 def case_files(t: Tables) -> pd.DataFrame:
@@ -181,8 +162,10 @@ class BeforeAfterCases(Trial):
     def worlds(self, run: Config) -> dict[str, Tables]:
         self.check(run)
         return {
-            "reform": Tables.from_result(simulate(reform_config(run, self.cfg.reform_year), keep=True)),
-            "baseline": Tables.from_result(simulate(baseline_config(run), keep=True)),
+            "reform": Tables.from_result(
+                simulate(with_policy(run, "free_municipality", start_year=self.cfg.reform_year), keep=True)
+            ),
+            "baseline": Tables.from_result(simulate(without_policies(run), keep=True)),
         }
 
     def windows(self, t: Tables) -> tuple[float, float, float, float]:

@@ -25,7 +25,6 @@ test reuse one bank for hundreds of panels. The run itself simulates only what i
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -39,11 +38,10 @@ from sim.config.fields import count, positive_count
 from sim.config.schema import Config
 from sim.config.validate import ConfigError
 from sim.model import simulate
-from sim.policies.early_prevention import EarlyPreventionConfig
 from sim.rng import replication_seeds
 from sim.summary import after_home_based
 from sim.tables import Tables
-from sim.trials.base import Trial, TrialConfig, TrialData, register
+from sim.trials.base import Trial, TrialConfig, TrialData, register, with_policy, without_policies
 
 OUTCOMES = ("placed_per_1000", "placed_after_home_based", "institution_share")
 DAYS_PER_YEAR = 365.25
@@ -115,9 +113,8 @@ def yearly_outcomes(t: Tables) -> pd.DataFrame:
 
 
 def _world(run: Config, seed: int, start_year: int | None) -> pd.DataFrame:
-    cfg = copy.deepcopy(run)
+    cfg = without_policies(run) if start_year is None else with_policy(run, "early_prevention", start_year=start_year)
     cfg.seed = seed
-    cfg.policy = {} if start_year is None else {"early_prevention": EarlyPreventionConfig(start_year=start_year)}
     return yearly_outcomes(Tables.from_result(simulate(cfg, keep=True)))
 
 
