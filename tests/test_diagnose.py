@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from estimators import ESTIMATORS, SamplerConfig
@@ -238,6 +239,23 @@ def test_a_killed_diagnosis_rerun_computes_only_what_is_missing_and_matches_an_u
     whole = cli(*args, f"diagnose.store={tmp_path / 'other'}", f"hydra.run.dir={tmp_path / 'whole'}")
     assert whole.returncode == 0, whole.stderr
     assert (tmp_path / "rerun" / "diagnosands.csv").read_text() == (tmp_path / "whole" / "diagnosands.csv").read_text()
+
+
+def test_the_output_tables_have_the_columns_of_the_data_dictionary(tmp_path):
+    from sim.experiments.diagnose import run
+    from tests.test_outputs import arrow_type_name, documented_columns
+
+    run(config(tmp_path / "store", "diagnose.replications=3", "trial.households=60"), tmp_path)
+    documented = documented_columns()
+    table = pq.read_table(tmp_path / "replications.parquet")
+    own = [f for f in table.schema if not f.name.startswith("trial.")]
+    assert {f.name: arrow_type_name(f.type) for f in own} == documented["replications.parquet"]
+    columns = pd.read_csv(tmp_path / "diagnosands.csv").columns
+    settings = [c for c in columns if c.startswith("trial.")]
+    assert settings == [f"trial.{k}" for k in ("households", "household_size", "share_treated", "control_risk",
+                                               "treated_risk", "icc")]  # fmt: skip
+    described = [c if not c.startswith("trial.") else "trial.<setting>" for c in columns]
+    assert list(dict.fromkeys(described)) == list(documented["diagnosands.csv"])
 
 
 # ---------------------------------------------------------------------------------------------- designs

@@ -33,6 +33,7 @@ from sim.diagnosis.power import bisect_size, crossing
 from sim.diagnosis.runner import RECORD_FIELDS, Plan, run_point, worker_pool
 from sim.diagnosis.store import merge
 from sim.experiments.trials import design, estimator_for, outcomes_for
+from sim.model import arrow_table
 from sim.runfolder import atomic_write_text, write_table
 
 BOOLEAN = ("converged", "failed")
@@ -213,13 +214,7 @@ def run(cfg: Config, out_dir: Path) -> list[Path]:
         print_point(table)
     replications = pd.concat(reps, ignore_index=True).drop_duplicates(["point", "seed"])
     diagnosands = pd.concat(diags, ignore_index=True).drop_duplicates(["point", "diagnosand"])
-    files.append(write_table(out_dir / "replications.parquet", _arrow(replications)))
+    files.append(write_table(out_dir / "replications.parquet", arrow_table(replications)))
     files.append(atomic_write_text(out_dir / "diagnosands.csv", diagnosands.to_csv(index=False, float_format="%.6g")))
     print(f"Results in {out_dir}")
     return files
-
-
-def _arrow(df: pd.DataFrame):
-    import pyarrow as pa
-
-    return pa.Table.from_pandas(df, preserve_index=False)
