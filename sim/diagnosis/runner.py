@@ -282,9 +282,17 @@ def _init_worker() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
-def _replicate_task(plan: Plan, seed: int, world: int) -> dict[str, Any]:
+def _replicate_task(plan: Plan, jobs: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    """A chunk of (seed, world) replications in a worker process, each stored as it finishes."""
     _setup(plan)
-    return replicate(plan, seed, world)
+    return [replicate(plan, seed, world) for seed, world in jobs]
+
+
+def chunks(jobs: list[tuple[int, int]], workers: int, fast: bool) -> list[list[tuple[int, int]]]:
+    """Jobs in chunks: one replication per task for NUTS (a second each), up to 25 for fast fits (milliseconds
+    each, where sending the plan with every task would cost as much as the fit)."""
+    size = 1 if not fast else max(1, min(25, len(jobs) // (workers * 10)))
+    return [jobs[i : i + size] for i in range(0, len(jobs), size)]
 
 
 # ---------------------------------------------------------------------- worlds
@@ -352,13 +360,14 @@ def run_point(
             own = pool is None
             pool = worker_pool(workers) if own else pool
             try:
-                pending = {pool.submit(_replicate_task, plan, s, world_of[s]) for s in missing}
+                jobs = [(s, world_of[s]) for s in missing]
+                pending = {pool.submit(_replicate_task, plan, chunk) for chunk in chunks(jobs, workers, plan.fast)}
                 while pending:
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for future in finished:
-                        record = future.result()
-                        done[record["seed"]] = record
-                        bar.update(1)
+                        for record in future.result():
+                            done[record["seed"]] = record
+                        bar.update(len(future.result()))
             finally:
                 if own:
                     pool.shutdown()
