@@ -279,6 +279,14 @@ def test_a_household_rct_diagnosis_draws_many_trials_from_one_cached_pair_of_wor
     assert second.returncode == 0, second.stderr
     assert "Simulating" not in second.stdout
     assert len(list((tmp_path / "store" / "worlds").glob("*.pkl"))) == 1
+    # spread over two pairs of worlds: replication r draws from world r mod 2, the second with its own seed
+    third = cli(*args, "diagnose.worlds=2", f"hydra.run.dir={tmp_path / 'three'}")
+    assert third.returncode == 0, third.stderr
+    assert "Simulating 1 world(s)" in third.stdout  # world 0 is the cached one
+    spread = pd.read_parquet(tmp_path / "three" / "replications.parquet")
+    assert list(spread["world"]) == [r % 2 for r in range(12)]
+    assert spread.groupby("world")["world_seed"].nunique().tolist() == [1, 1]
+    assert spread["world_seed"].nunique() == 2 and spread.loc[0, "world_seed"] == spread.loc[0, "run_seed"]
 
 
 @pytest.mark.slow  # tens of seconds: several runs of python -m sim (or a NUTS compile)
