@@ -298,15 +298,21 @@ def chunks(jobs: list[tuple[int, int]], workers: int, fast: bool) -> list[list[t
 # ---------------------------------------------------------------------- worlds
 def simulate_world(plan: Plan, index: int) -> str:
     """Simulate world ``index`` of ``plan`` (the design's replication worlds, with that world's seed) into the
-    store, unless it is there. Returns its key."""
+    store, unless it is there. Returns its key. A lock file makes design points that run at once (a sweep on a
+    parallel launcher) wait for one simulation of a world they share instead of each simulating it."""
+    import fcntl
+
     from sim.trials import TRIALS
 
     store, key = Store(plan.store), plan.world_keys[index]
-    if store.world_path(key).exists():
-        return key
-    run = dataclasses.replace(plan.run, seed=plan.world_seeds[index])
-    trial = TRIALS[run.trial.name](run.trial)
-    store.save_world(key, trial.replication_worlds(run))
+    path = store.world_path(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if store.load_world(key) is None:
+            run = dataclasses.replace(plan.run, seed=plan.world_seeds[index])
+            trial = TRIALS[run.trial.name](run.trial)
+            store.save_world(key, trial.replication_worlds(run))
     return key
 
 

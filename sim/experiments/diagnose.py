@@ -125,7 +125,7 @@ def diagnose_point(cfg: Config, say: Any = print, pool: Any = None) -> tuple[pd.
         own = "" if d.fast_method == "frequentist" else f"{estimator.name} has no fast fit of its own; "
         say(
             f"fast mode: {own}using its statsmodels counterpart (normal approximation to its estimate and "
-            "interval), whose estimand may differ from the model's (GEE: population-averaged)"
+            "interval), whose estimand may differ from the model's (e.g. GEE's population-averaged effect)"
         )
     records = run_point(plan, d.replications, workers_for(cfg), d.progress, say, pool)
     reps = records_frame(records)
