@@ -67,7 +67,10 @@ def _mean(x: np.ndarray) -> tuple[float, float]:
     n = x.size
     if n == 0:
         return np.nan, np.nan
-    return float(x.mean()), float(x.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
+    if n == 1:
+        return float(x[0]), np.nan
+    spread = 0.0 if np.ptp(x) == 0 else float(x.std(ddof=1) / np.sqrt(n))  # a constant: exactly 0, not 1e-18
+    return float(x.mean()), spread
 
 
 def _rmse(error: np.ndarray) -> tuple[float, float]:

@@ -145,6 +145,7 @@ def diagnose_point(cfg: Config, say: Any = print, pool: Any = None) -> tuple[pd.
 
 
 def print_point(diagnosands: pd.DataFrame, say: Any = print) -> None:
+    """One design point's diagnosands as the terminal shows them: value ± MCSE and the notes."""
     first = diagnosands.iloc[0]
     size = [f"{k.removeprefix('trial.')}={first[k]}" for k in diagnosands.columns if k.startswith("trial.")]
     say(f"\n{first['trial']} ({', '.join(size)}), {first['estimator']} [{first['mode']}], {first['outcome']} "
