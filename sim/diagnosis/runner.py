@@ -10,6 +10,7 @@ every rule is computed from the same records.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import inspect
@@ -17,6 +18,7 @@ import logging
 import os
 import time
 import traceback
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,7 +181,6 @@ def _setup(plan: Plan) -> dict[str, Any]:
         trial = TRIALS[plan.run.trial.name](plan.run.trial)
         cls = ESTIMATORS[plan.description["estimator"]]
         settings = SamplerConfig(**{k: getattr(plan.run.estimator, k) for k in SamplerConfig.__dataclass_fields__})
-        logging.getLogger("estimators").setLevel(logging.ERROR)  # each record keeps its fit's warnings
         worlds = _STATE.get("worlds", {})  # worlds are shared by points that differ only in their draws
         _STATE.clear()
         _STATE.update(point=plan.point, trial=trial, estimator=cls(settings), settings=settings, worlds=worlds)
@@ -224,12 +225,13 @@ def replicate(plan: Plan, seed: int, world: int, write: bool = True) -> dict[str
         data = trial.draw_replication(_world(plan, world), seed)
         step = "fit"
         estimator.settings = dataclasses.replace(state["settings"], seed=int(seed) % (2**31 - 1) + 1)
-        if not plan.fast:
-            estimates = estimator.fit(data.data, plan.outcome, frequentist=plan.frequentist)
-        elif plan.fast_method == "frequentist":
-            estimates = estimator.fit_frequentist(data.data, plan.outcome, plan.fast_draws)
-        else:
-            estimates = estimator.fit_fast(data.data, plan.outcome, seed=seed, draws=plan.fast_draws)
+        with _quiet_estimators():  # the record keeps the fit's warnings; hundreds of log lines would not help
+            if not plan.fast:
+                estimates = estimator.fit(data.data, plan.outcome, frequentist=plan.frequentist)
+            elif plan.fast_method == "frequentist":
+                estimates = estimator.fit_frequentist(data.data, plan.outcome, plan.fast_draws)
+            else:
+                estimates = estimator.fit_fast(data.data, plan.outcome, seed=seed, draws=plan.fast_draws)
         step = "compare"
         names = [e.estimand for e in estimates]
         wanted = plan.estimand or names[0]
@@ -268,6 +270,17 @@ def replicate(plan: Plan, seed: int, world: int, write: bool = True) -> dict[str
     if write:
         Store(plan.store).write(record)
     return json_record(record)
+
+
+@contextlib.contextmanager
+def _quiet_estimators() -> Iterator[None]:
+    logger = logging.getLogger("estimators")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def json_record(record: dict[str, Any]) -> dict[str, Any]:
