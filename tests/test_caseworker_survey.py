@@ -143,6 +143,14 @@ def example():
     return ESTIMATORS["multilevel_caseworker"].example(seed=1, scale=0.2)[0]
 
 
+def test_the_prior_is_weakly_informative_on_the_risk_difference():
+    prior = ESTIMATORS["multilevel_caseworker"](FAST).prior_predictive(example(), "involved")
+    rd = prior.set_index("estimand").loc["risk_difference"]
+    # Any plausible effect of training (20 points either way) is inside the prior's 95% range, with no lean.
+    assert rd["prior_lower_95"] < -0.2 and rd["prior_upper_95"] > 0.2
+    assert abs(rd["prior_median"]) < 0.03
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

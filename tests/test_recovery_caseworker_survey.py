@@ -75,10 +75,10 @@ def replications():
 
 
 def test_the_fits_converge(replications):
-    # With 2 chains of 500 draws, the slowest parameter (tau, the spread of the training's effect between
-    # caseworkers, whose posterior lies against 0) has an effective sample size of about 300-600, and R-hat
-    # crosses 1.01 by chance in about a quarter of the fits; the chains still agree to 1.02.
-    assert (replications[:, 4] <= 1.02).mean() >= 0.95
+    # With 2 chains of 500 draws (effective sample sizes of about 700), R-hat crosses 1.01 by chance in a few
+    # fits in a hundred; the chains should still agree to 1.02.
+    assert (replications[:, 4] <= 1.01).mean() >= 0.9
+    assert (replications[:, 4] <= 1.02).mean() >= 0.98
     assert (replications[:, 5] > 0).mean() <= 0.02
 
 
