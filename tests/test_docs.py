@@ -11,7 +11,7 @@ from sim.config.schema import Config
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = sorted((ROOT / "docs").rglob("*.md"))
-KEY = r"`(seed|(?:world|output|experiment|calibration|fit|costs|compare|policy)(?:\.[a-z_0-9]+)*)`"
+KEY = r"`(seed|(?:world|output|experiment|calibration|fit|costs|compare|policy|diagnose)(?:\.[a-z_0-9]+)*)`"
 FILE_SUFFIXES = {"md", "csv", "parquet", "yaml", "json", "py", "txt", "html", "png"}
 VALUE = re.compile(r"-?\d[\d,]*(?:\.\d+)?|\[[^\]]*\]|true|false")
 
