@@ -31,6 +31,9 @@ class _Replicator:
 
 def run_on_ray(plan: runner.Plan, jobs: list[tuple[int, int]], workers: int) -> Iterator[dict[str, Any]]:
     """Run (seed, world) ``jobs`` on ``workers`` Ray actors; yield each record once it is stored."""
+    import os
+
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # a local instance talks to nothing but itself
     import ray
     from ray.util import ActorPool
 
