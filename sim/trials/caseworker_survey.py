@@ -40,8 +40,6 @@ sampled caseworker counts, trained or not (the effect of the municipality's trai
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -53,9 +51,8 @@ from sim.config.schema import PLACEMENT_TYPES, Config
 from sim.config.validate import ConfigError
 from sim.eventlog import DAYS_PER_MONTH
 from sim.model import simulate
-from sim.policies.child_participation import ChildParticipationConfig
 from sim.tables import Tables
-from sim.trials.base import Trial, TrialConfig, TrialData, register
+from sim.trials.base import Trial, TrialConfig, TrialData, register, with_policy, without_policies
 
 OUTCOMES = ("involved", "faring_badly_12m", "breakdown_12m")
 #: The events that log a decision with whether the child was involved (``child_not_involved_enough``).
@@ -82,22 +79,6 @@ class CaseworkerSurveyConfig(TrialConfig):
     children_per_caseworker: int = positive_count(
         30, "child-decisions surveyed per caseworker in each window, at most (seed 002: 6,000 children / 100 / 2)"
     )
-
-
-def training_config(run: Config, training_year: int) -> Config:
-    """The run's world with child participation from ``training_year`` (its own settings if the run selected
-    ``policy=child_participation``, else the defaults) and no other policy."""
-    cfg = copy.deepcopy(run)
-    settings = run.policy.get("child_participation") if isinstance(run.policy, dict) else None
-    settings = settings if settings is not None else ChildParticipationConfig()
-    cfg.policy = {"child_participation": dataclasses.replace(settings, start_year=training_year)}
-    return cfg
-
-
-def baseline_config(run: Config) -> Config:
-    cfg = copy.deepcopy(run)
-    cfg.policy = {}
-    return cfg
 
 
 def caseworkers_in(run: Config) -> int:
@@ -194,8 +175,10 @@ class CaseworkerSurvey(Trial):
     def worlds(self, run: Config) -> dict[str, Tables]:
         self.check(run)
         return {
-            "training": Tables.from_result(simulate(training_config(run, self.cfg.training_year), keep=True)),
-            "baseline": Tables.from_result(simulate(baseline_config(run), keep=True)),
+            "training": Tables.from_result(
+                simulate(with_policy(run, "child_participation", start_year=self.cfg.training_year), keep=True)
+            ),
+            "baseline": Tables.from_result(simulate(without_policies(run), keep=True)),
         }
 
     def windows(self, t: Tables) -> tuple[float, float, float]:

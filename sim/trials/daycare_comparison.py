@@ -30,8 +30,6 @@ give every replication the same realisation of the counts' noise.
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -42,9 +40,8 @@ from sim.config.fields import count, positive_count
 from sim.config.schema import Config
 from sim.config.validate import ConfigError
 from sim.model import simulate
-from sim.policies.daycare_social_workers import DaycareSocialWorkersConfig
 from sim.tables import Tables
-from sim.trials.base import Trial, TrialConfig, TrialData, register
+from sim.trials.base import Trial, TrialConfig, TrialData, register, with_policy, without_policies
 
 POLICY = "daycare_social_workers"
 COUNTS = ("reports", "first_reports")  # analysed by the count estimator
@@ -65,26 +62,6 @@ class DaycareComparisonConfig(TrialConfig):
     years_after: int = positive_count(
         2, "calendar years from the start compared (seed 004: the 2-year project; the midterm came after 8 months)"
     )
-
-
-def policy_settings(run: Config, start_year: int) -> DaycareSocialWorkersConfig:
-    """The policy's settings: the run's own if it selected ``policy=daycare_social_workers``, else the
-    defaults; starting in January of ``start_year``."""
-    settings = run.policy.get(POLICY) if isinstance(run.policy, dict) else None
-    settings = settings if settings is not None else DaycareSocialWorkersConfig()
-    return dataclasses.replace(settings, start_year=start_year)
-
-
-def with_policy(run: Config, settings: DaycareSocialWorkersConfig) -> Config:
-    cfg = copy.deepcopy(run)
-    cfg.policy = {POLICY: settings}
-    return cfg
-
-
-def without_policy(run: Config) -> Config:
-    cfg = copy.deepcopy(run)
-    cfg.policy = {}
-    return cfg
 
 
 def participating(institutions: pd.DataFrame, share: float) -> np.ndarray:
@@ -176,8 +153,9 @@ class DaycareComparison(Trial):
 
     def worlds(self, run: Config) -> dict[str, Any]:
         self.check(run)
-        settings = policy_settings(run, self.cfg.start_year)
-        result = simulate(with_policy(run, settings), keep=True)
+        world = with_policy(run, POLICY, start_year=self.cfg.start_year)
+        settings = world.policy[POLICY]
+        result = simulate(world, keep=True)
         institutions = result.population["institutions"]
         daycares = np.sort(institutions.loc[institutions["kind"] == "daycare", "institution_id"].to_numpy(np.int64))
         chosen = participating(institutions, settings.share_institutions)
@@ -189,7 +167,7 @@ class DaycareComparison(Trial):
             )
         return {
             "policy": Tables.from_result(result),
-            "baseline": Tables.from_result(simulate(without_policy(run), keep=True)),
+            "baseline": Tables.from_result(simulate(without_policies(run), keep=True)),
             "participating": chosen,
             "daycares": daycares,
         }
