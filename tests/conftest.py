@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sim.config import Config, compose_config
@@ -18,6 +19,21 @@ ROOT = Path(__file__).resolve().parents[1]
 def cli(*args: str) -> subprocess.CompletedProcess:
     """``python -m sim ARGS`` from the repository root, as a user runs it."""
     return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=ROOT, check=False)
+
+
+def analyse_from_cli(
+    tmp_path: Path, trial: str, data: pd.DataFrame, outcome: str, *overrides: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Write ``data`` to CSV and analyse it with ``python -m sim experiment=analyse`` as a user would; returns
+    the run's ``estimate.csv`` and the data as read back from the CSV (what an in-process fit should see)."""
+    path = tmp_path / f"{trial}.csv"
+    data.to_csv(path, index=False)
+    out = tmp_path / "run"
+    proc = cli(
+        "experiment=analyse", f"trial={trial}", f"data={path}", f"outcome={outcome}", *overrides, f"hydra.run.dir={out}"
+    )
+    assert proc.returncode == 0, proc.stderr
+    return pd.read_csv(out / "estimate.csv"), pd.read_csv(path)
 
 
 def run(overrides: list[str], out_dir: Path | None = None) -> SimulationResult:

@@ -1,7 +1,6 @@
 """The case-file review of the free-municipality reform (seed 003) and its piecewise-exponential survival model."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from estimators import ESTIMATORS, DataError, SamplerConfig, to_frame
@@ -10,7 +9,7 @@ from sim.config import compose_config
 from sim.config.validate import ConfigError
 from sim.trials import TRIALS
 from sim.trials.before_after_cases import km_median
-from tests.conftest import cli
+from tests.conftest import analyse_from_cli
 
 FAST = SamplerConfig(sampler="pymc", draws=300, tune=300, chains=2)
 SMALL = ["world=small", "trial=before_after_cases"]
@@ -91,21 +90,16 @@ def test_bad_case_files_give_one_clear_message(change, message):
 
 def test_analyse_from_the_command_line_matches_the_estimate_in_process(tmp_path, review):
     _, data = review
-    path = tmp_path / "review.csv"
-    data.data.to_csv(path, index=False)
-    proc = cli(
-        "experiment=analyse",
-        "trial=before_after_cases",
-        f"data={path}",
-        "outcome=days_to_decision",
+    from_cli, as_read = analyse_from_cli(
+        tmp_path,
+        "before_after_cases",
+        data.data,
+        "days_to_decision",
         "estimator.sampler=pymc",
         "estimator.draws=300",
         "estimator.tune=300",
-        f"hydra.run.dir={tmp_path / 'run'}",
     )
-    assert proc.returncode == 0, proc.stderr
-    from_cli = pd.read_csv(tmp_path / "run" / "estimate.csv")
-    in_process = to_frame(ESTIMATORS["survival_cases"](FAST).fit(pd.read_csv(path), "days_to_decision"))
+    in_process = to_frame(ESTIMATORS["survival_cases"](FAST).fit(as_read, "days_to_decision"))
     assert list(from_cli["estimand"]) == ["difference_in_median_days", "ratio_of_medians"]
     np.testing.assert_allclose(from_cli["estimate"], in_process["estimate"], rtol=1e-5)
 

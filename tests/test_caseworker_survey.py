@@ -12,7 +12,7 @@ from sim.config import compose_config
 from sim.config.schema import PLACEMENT_TYPES
 from sim.config.validate import ConfigError
 from sim.trials import TRIALS
-from tests.conftest import cli
+from tests.conftest import analyse_from_cli
 
 FAST = SamplerConfig(sampler="pymc", draws=300, tune=300, chains=2)
 SURVEY = [
@@ -173,22 +173,16 @@ def test_bad_data_gives_one_clear_message(change, message):
 
 def test_analyse_from_the_command_line_matches_the_estimate_in_process(survey, tmp_path):
     _, data = survey
-    path = tmp_path / "survey.csv"
-    data.data.to_csv(path, index=False)
-    out = tmp_path / "run"
-    proc = cli(
-        "experiment=analyse",
-        "trial=caseworker_survey",
-        f"data={path}",
-        "outcome=involved",
+    from_cli, as_read = analyse_from_cli(
+        tmp_path,
+        "caseworker_survey",
+        data.data,
+        "involved",
         "estimator.sampler=pymc",
         "estimator.draws=300",
         "estimator.tune=300",
-        f"hydra.run.dir={out}",
     )
-    assert proc.returncode == 0, proc.stderr
-    from_cli = pd.read_csv(out / "estimate.csv")
-    in_process = to_frame(ESTIMATORS["multilevel_caseworker"](FAST).fit(pd.read_csv(path), "involved"))
+    in_process = to_frame(ESTIMATORS["multilevel_caseworker"](FAST).fit(as_read, "involved"))
     assert list(from_cli["estimand"]) == ["risk_difference", "risk_ratio", "odds_ratio"]
     assert (from_cli["estimator"] == "multilevel_caseworker").all() and (from_cli["n"] == len(data.data)).all()
     np.testing.assert_allclose(from_cli["estimate"], in_process["estimate"], rtol=1e-5)

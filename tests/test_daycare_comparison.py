@@ -10,7 +10,7 @@ from estimators import ESTIMATORS, DataError, SamplerConfig, to_frame
 from sim.config import compose_config
 from sim.config.validate import ConfigError
 from sim.trials import TRIALS
-from tests.conftest import cli
+from tests.conftest import analyse_from_cli
 
 QUICK = SamplerConfig(draws=300, tune=300, chains=2)
 WORLD = ["world=small", "world.years=4", "world.burn_in_years=2"]
@@ -149,21 +149,10 @@ def test_bad_data_gives_one_clear_message(change, message):
 
 def test_analyse_from_the_command_line_matches_the_estimate_in_process(comparison, tmp_path):
     _, _, data = comparison
-    path = tmp_path / "daycare.csv"
-    data.data.to_csv(path, index=False)
-    out = tmp_path / "run"
-    proc = cli(
-        "experiment=analyse",
-        "trial=daycare_comparison",
-        f"data={path}",
-        "outcome=reports",
-        "estimator.draws=300",
-        "estimator.tune=300",
-        f"hydra.run.dir={out}",
+    from_cli, as_read = analyse_from_cli(
+        tmp_path, "daycare_comparison", data.data, "reports", "estimator.draws=300", "estimator.tune=300"
     )
-    assert proc.returncode == 0, proc.stderr
-    from_cli = pd.read_csv(out / "estimate.csv")
-    in_process = to_frame(ESTIMATORS["count_daycare"](QUICK).fit(pd.read_csv(path), "reports"))
+    in_process = to_frame(ESTIMATORS["count_daycare"](QUICK).fit(as_read, "reports"))
     assert list(from_cli["estimand"]) == ["difference_per_institution_year", "rate_ratio"]
     assert (from_cli["estimator"] == "count_daycare").all()
     np.testing.assert_allclose(from_cli["estimate"], in_process["estimate"], rtol=1e-5)

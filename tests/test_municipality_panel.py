@@ -10,7 +10,7 @@ from estimators.did_panel import naive_twfe, saturated_ols, staggered_panel
 from sim.config import compose_config
 from sim.config.validate import ConfigError
 from sim.trials import TRIALS
-from tests.conftest import cli
+from tests.conftest import analyse_from_cli
 
 FAST = SamplerConfig(sampler="nutpie", draws=500, tune=500, chains=2)
 SMALL = [
@@ -96,20 +96,10 @@ def test_bad_panels_give_one_clear_message(change, message):
 
 def test_analyse_from_the_command_line_matches_the_estimate_in_process(tmp_path, panel):
     _, data = panel
-    path = tmp_path / "panel.csv"
-    data.data.to_csv(path, index=False)
-    proc = cli(
-        "experiment=analyse",
-        "trial=municipality_panel",
-        f"data={path}",
-        "outcome=placed_per_1000",
-        "estimator.draws=500",
-        "estimator.tune=500",
-        f"hydra.run.dir={tmp_path / 'run'}",
+    from_cli, as_read = analyse_from_cli(
+        tmp_path, "municipality_panel", data.data, "placed_per_1000", "estimator.draws=500", "estimator.tune=500"
     )
-    assert proc.returncode == 0, proc.stderr
-    from_cli = pd.read_csv(tmp_path / "run" / "estimate.csv")
-    in_process = to_frame(ESTIMATORS["did_panel"](FAST).fit(pd.read_csv(path), "placed_per_1000"))
+    in_process = to_frame(ESTIMATORS["did_panel"](FAST).fit(as_read, "placed_per_1000"))
     assert from_cli["estimand"].iloc[0] == "att"
     np.testing.assert_allclose(from_cli["estimate"], in_process["estimate"], rtol=1e-5)
 

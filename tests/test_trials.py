@@ -8,7 +8,7 @@ import pytest
 from estimators import ESTIMATORS, DataError, SamplerConfig, to_frame
 from sim.config import compose_config
 from sim.trials import TRIALS
-from tests.conftest import cli
+from tests.conftest import analyse_from_cli, cli
 
 FAST = SamplerConfig(sampler="pymc", draws=300, tune=300, chains=2)
 
@@ -107,22 +107,16 @@ def test_bad_data_gives_one_clear_message(change, message):
 
 def test_analyse_from_the_command_line_matches_the_estimate_in_process(tmp_path):
     df = synthetic()
-    path = tmp_path / "trial.csv"
-    df.to_csv(path, index=False)
-    out = tmp_path / "run"
-    proc = cli(
-        "experiment=analyse",
-        "trial=household_rct",
-        f"data={path}",
-        "outcome=faring_badly_12m",
+    from_cli, _ = analyse_from_cli(
+        tmp_path,
+        "household_rct",
+        df,
+        "faring_badly_12m",
         "estimator=logistic_household",
         "estimator.sampler=pymc",
         "estimator.draws=300",
         "estimator.tune=300",
-        f"hydra.run.dir={out}",
     )
-    assert proc.returncode == 0, proc.stderr
-    from_cli = pd.read_csv(out / "estimate.csv")
     in_process = to_frame(ESTIMATORS["logistic_household"](FAST).fit(df, "faring_badly_12m"))
     assert list(from_cli["estimand"]) == ["risk_difference", "risk_ratio", "odds_ratio"]
     assert {
