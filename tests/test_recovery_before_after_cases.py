@@ -16,6 +16,7 @@ import pytest
 from estimators import ESTIMATORS, SamplerConfig
 from sim.config import compose_config
 from sim.trials import TRIALS
+from tests.recovery import bias, covered_90, summary
 
 pytestmark = pytest.mark.slow
 REPLICATIONS = 120
@@ -39,13 +40,7 @@ def replications():
             rows[outcome].append((est.estimate, est.lower_90, est.upper_90, target, est.converged))
     out = {o: np.array(v, dtype=float) for o, v in rows.items()}
     for o, r in out.items():
-        error = r[:, 0] - r[:, 3]
-        covered = (r[:, 1] <= r[:, 3]) & (r[:, 3] <= r[:, 2])
-        print(
-            f"\n{o}: truth {r[0, 3]:+.2f} days, bias {error.mean():+.3f} (MCSE "
-            f"{error.std(ddof=1) / np.sqrt(error.size):.3f}), 90% coverage {covered.mean():.3f}, "
-            f"converged {r[:, 4].mean():.2f}"
-        )
+        print(f"\n{o}: truth {r[0, 3]:+.2f} days, {summary(r)}, converged {r[:, 4].mean():.2f}")
     return out
 
 
@@ -56,13 +51,10 @@ def test_the_fits_converge(replications, outcome):
 
 @pytest.mark.parametrize("outcome", OUTCOMES)
 def test_the_difference_in_medians_is_unbiased(replications, outcome):
-    error = replications[outcome][:, 0] - replications[outcome][:, 3]
-    mcse = error.std(ddof=1) / np.sqrt(error.size)
-    assert abs(error.mean()) < 3 * mcse
+    mean, mcse = bias(replications[outcome])
+    assert abs(mean) < 3 * mcse
 
 
 @pytest.mark.parametrize("outcome", OUTCOMES)
 def test_the_90_percent_interval_covers_the_truth_about_90_percent_of_the_time(replications, outcome):
-    r = replications[outcome]
-    covered = (r[:, 1] <= r[:, 3]) & (r[:, 3] <= r[:, 2])
-    assert 0.85 <= covered.mean() <= 0.95
+    assert 0.85 <= covered_90(replications[outcome]).mean() <= 0.95

@@ -13,6 +13,7 @@ import pytest
 from estimators import ESTIMATORS, SamplerConfig
 from sim.config import compose_config
 from sim.trials import TRIALS
+from tests.recovery import bias, covered_90, summary
 
 pytestmark = pytest.mark.slow
 REPLICATIONS = 200
@@ -34,13 +35,7 @@ def replications():
             (est.estimate, est.lower_90, est.upper_90, truth[("faring_badly_12m", "risk_difference")], est.converged)
         )
     rows = np.array(rows, dtype=float)
-    error = rows[:, 0] - rows[:, 3]
-    covered = (rows[:, 1] <= rows[:, 3]) & (rows[:, 3] <= rows[:, 2])
-    print(
-        f"\nhousehold RCT, {REPLICATIONS} replications: bias {error.mean():+.4f} "
-        f"(MCSE {error.std(ddof=1) / np.sqrt(error.size):.4f}), 90% coverage {covered.mean():.3f}, "
-        f"converged {rows[:, 4].mean():.2f}"
-    )
+    print(f"\nhousehold RCT, {REPLICATIONS} replications: {summary(rows)}, converged {rows[:, 4].mean():.2f}")
     return rows
 
 
@@ -51,11 +46,9 @@ def test_the_fits_converge(replications):
 
 
 def test_the_risk_difference_is_unbiased(replications):
-    error = replications[:, 0] - replications[:, 3]
-    mcse = error.std(ddof=1) / np.sqrt(error.size)
-    assert abs(error.mean()) < 3 * mcse
+    mean, mcse = bias(replications)
+    assert abs(mean) < 3 * mcse
 
 
 def test_the_90_percent_interval_covers_the_truth_about_90_percent_of_the_time(replications):
-    covered = (replications[:, 1] <= replications[:, 3]) & (replications[:, 3] <= replications[:, 2])
-    assert 0.85 <= covered.mean() <= 0.95
+    assert 0.85 <= covered_90(replications).mean() <= 0.95
