@@ -12,6 +12,7 @@ from sim.config import compose_config
 from sim.config.schema import PLACEMENT_TYPES
 from sim.config.validate import ConfigError
 from sim.trials import TRIALS
+from sim.trials.caseworker_survey import caseworkers_in
 from tests.conftest import analyse_from_cli
 
 FAST = SamplerConfig(sampler="pymc", draws=300, tune=300, chains=2)
@@ -83,6 +84,16 @@ def test_a_survey_that_does_not_fit_the_world_is_refused_before_simulating(overr
     with pytest.raises(ConfigError) as err:
         TRIALS["caseworker_survey"](run.trial).worlds(run)
     assert str(err.value).startswith(key)
+
+
+def test_the_default_survey_runs_on_a_world_with_its_100_caseworkers():
+    run = compose_config(["experiment=trial", "trial=caseworker_survey"])
+    assert run.world.name == "three_municipalities"
+    assert caseworkers_in(run) >= run.trial.n_caseworkers == 100
+
+
+def test_a_world_named_on_the_command_line_replaces_the_surveys_own():
+    assert compose_config(["trial=caseworker_survey", "world=copenhagen"]).world.name == "copenhagen"
 
 
 def brute_force_loglik(counts: tuple[int, int, int, int], alpha, beta, sigma, tau) -> float:

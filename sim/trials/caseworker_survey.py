@@ -26,8 +26,8 @@ those caseworkers in the window, not only the sampled ones.
 **The before/after contrast is not the effect.** The survey compares after with before in the training world;
 that equals the twin effect only if nothing else changed between the windows. The truth also gives that
 population contrast (``before_after_risk_difference``, ``before_after_risk_ratio``: the training world, after
-minus before, over the same caseworkers) so the design's own bias can be read off. In the default world scaled
-to 100 caseworkers (``world.children=63000``) the agency is stationary after burn-in and involvement has no
+minus before, over the same caseworkers) so the design's own bias can be read off. In the design's world
+(``world=three_municipalities``, 100 caseworkers) the agency is stationary after burn-in and involvement has no
 secular trend: the two agree for ``involved`` within about a percentage point (0.164 against 0.155: the
 windows' noise). They differ for the outcomes of the children: the training's effect on ``faring_badly_12m``
 is tiny (through better-fitting measures only) while the children decided on in the two windows differ, so its
@@ -165,10 +165,11 @@ class CaseworkerSurvey(Trial):
             )
         available = caseworkers_in(run)
         if available < c.n_caseworkers:
+            children = int(np.ceil(c.n_caseworkers / w.agency.caseworkers.per_1000_children) * 1000)
             raise ConfigError(
                 f"trial.n_caseworkers = {c.n_caseworkers} but world '{w.name}' has {available} caseworkers "
-                f"({w.children:,} children): use a larger world (world=copenhagen, or world.children="
-                f"{int(np.ceil(c.n_caseworkers * 1000 / w.agency.caseworkers.per_1000_children / 1000) * 1000)}) "
+                f"({w.children:,} children): use a larger world (world=three_municipalities, world=copenhagen, or "
+                f"world.children={children}) "
                 "or fewer caseworkers"
             )
 
