@@ -368,12 +368,14 @@ def test_the_sweep_summary_finds_the_mde_and_the_size_from_hand_made_points(tmp_
             {"point": f"p{i}", "trial": "x", "estimator": "y", "mode": "fast:laplace", "outcome": "o",
              "estimand": "risk_difference", "rule": "interval95_excludes_null", "null": 0.0, "trial.n_reports": n,
              "trial.assumed_risk_ratio": 1 - effect, "diagnosand": d, "value": v, "mcse": 0.01, "n": 500, "note": ""}
-            for d, v in (("power", power), ("mean_truth", -effect), ("n_failed", 0), ("n_nonconverged", 0))
+            for d, v in (("power", power), ("mean_truth", -effect), ("n_replications", 500), ("n_used", 500),
+                         ("n_failed", 0), ("n_nonconverged", 0))
         ]  # fmt: skip
         (tmp_path / str(i)).mkdir()
         pd.DataFrame(rows).to_csv(tmp_path / str(i) / "diagnosands.csv", index=False)
     files = summarise(tmp_path, say=quiet)
-    assert {f.name for f in files} == {"diagnosands.csv", "power_curve.png", "mde.csv", "size_for_power.csv"}
+    assert {f.name for f in files} == {"diagnosands.csv", "power_curve.png", "mde.csv", "size_for_power.csv",
+                                       "report.html", "report_diagnosands.csv"}  # fmt: skip
     mde = pd.read_csv(tmp_path / "mde.csv").set_index("trial.n_reports")
     for n in (100, 400):
         assert mde.loc[n, "mde"] == pytest.approx((1.96 + norm.ppf(0.8)) / np.sqrt(n), rel=0.02)

@@ -489,7 +489,7 @@ class DiagnoseConfig:
 
 @dataclass
 class ReportConfig:
-    """The policymaker's report (``report.html``) that every scenario comparison writes into its run folder."""
+    """The report (``report.html``) that every comparison and every design diagnosis writes into its run folder."""
 
     language: str = choice(
         "en",
@@ -522,7 +522,7 @@ class Config:
     costs: CostsConfig = field(default_factory=CostsConfig, metadata={"doc": "unit costs in DKK a year"})
     compare: CompareConfig = field(default_factory=CompareConfig, metadata={"doc": "the scenario comparison"})
     report: ReportConfig = field(
-        default_factory=ReportConfig, metadata={"doc": "the policymaker's report of a comparison"}
+        default_factory=ReportConfig, metadata={"doc": "the report of a comparison or a diagnosis"}
     )
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig, metadata={"doc": "the job"})
     calibration: CalibrationConfig = field(

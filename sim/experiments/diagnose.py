@@ -11,8 +11,10 @@ command, computes only what is missing. ``diagnose.solve_for_n`` bisects over ``
 smallest size with power >= ``diagnose.power_target``.
 
 Writes ``replications.parquet`` (one row per replication of every design point), ``diagnosands.csv`` (one row per
-design point and diagnosand: value, MCSE) and, with ``solve_for_n``, ``solve_for_n.csv``. A Hydra sweep gives one
-run per design point; ``python -m sim.experiments.diagnose_summary SWEEP_DIR`` gathers them into a power curve.
+design point and diagnosand: value, MCSE), with ``solve_for_n`` ``solve_for_n.csv``, and the report
+``report.html`` (``report.language``) with ``report_diagnosands.csv`` beside it. A Hydra sweep gives one run per
+design point; ``python -m sim.experiments.diagnose_summary SWEEP_DIR`` gathers them into a power curve and a
+summary report.
 """
 
 from __future__ import annotations
@@ -217,5 +219,8 @@ def run(cfg: Config, out_dir: Path) -> list[Path]:
     diagnosands = pd.concat(diags, ignore_index=True).drop_duplicates(["point", "diagnosand"])
     files.append(write_table(out_dir / "replications.parquet", arrow_table(replications)))
     files.append(atomic_write_text(out_dir / "diagnosands.csv", diagnosands.to_csv(index=False, float_format="%.6g")))
-    print(f"Results in {out_dir}")
+    from sim.report import write_report
+
+    files += write_report(out_dir, cfg.report.language)
+    print(f"Results in {out_dir}; the report: {out_dir / 'report.html'}")
     return files

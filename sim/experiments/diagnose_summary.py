@@ -8,8 +8,9 @@ minimum detectable effect (MDE) and the size for a target power.
 Writes into the sweep folder: ``diagnosands.csv`` (every point's rows), ``power_curve.png`` (power against the
 size with 95% Monte Carlo bands, one line per effect size or other varying setting), ``mde.csv`` (per size: the
 smallest effect with power >= the target, interpolated over the effect sizes tried, on the estimand's scale and
-in the planted setting) and ``size_for_power.csv`` (per effect size: the smallest size with power >= the target,
-interpolated over the sizes tried; :mod:`sim.diagnosis.power` says how).
+in the planted setting), ``size_for_power.csv`` (per effect size: the smallest size with power >= the target,
+interpolated over the sizes tried; :mod:`sim.diagnosis.power` says how) and the sweep's report ``report.html``
+(``report.language``; :mod:`sim.report.diagnosis`) with ``report_diagnosands.csv``.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from hydra.experimental.callback import Callback
 
 from sim.diagnosis.diagnosands import wide
 from sim.diagnosis.power import crossing
-from sim.runfolder import atomic_write_text
+from sim.report.i18n import LANGUAGES
+from sim.runfolder import atomic_write_bytes, atomic_write_text
 
-OUTPUTS = ("diagnosands.csv", "power_curve.png", "mde.csv", "size_for_power.csv")
+OUTPUTS = ("diagnosands.csv", "power_curve.png", "mde.csv", "size_for_power.csv", "report.html")
 DESIGN = ("trial", "estimator", "mode", "outcome", "estimand", "rule", "world_name", "run_seed", "worlds")
 
 
@@ -90,48 +92,29 @@ def size_table(points: pd.DataFrame, size: str, lines: list[str], target: float)
 
 
 def plot(points: pd.DataFrame, size: str, lines: list[str], target: float, path: Path) -> Path:
-    """Power against size, one line per combination of ``lines``, 95% Monte Carlo bands, the target dashed."""
-    import matplotlib
+    """Power against size, one line per combination of ``lines``, 95% Monte Carlo bands, the target dashed (the
+    report's figure, in English)."""
+    from sim.report.diagnosis import line_groups
+    from sim.report.figures import png_bytes, power_curve_figure
+    from sim.report.i18n import Locale
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
-    groups = points.groupby(lines, dropna=False) if lines else [((), points)]
-    for key, group in groups:
-        g = group.sort_values(size)
-        values = key if isinstance(key, tuple) else (key,)
-        label = ", ".join(f"{c.removeprefix('trial.')} = {v}" for c, v in zip(lines, values, strict=True))
-        x, p, se = g[size].to_numpy(float), g["power"].to_numpy(float), g["power_mcse"].to_numpy(float)
-        (line,) = ax.plot(x, p, marker="o", label=label or None)
-        ax.fill_between(
-            x, np.clip(p - 1.96 * se, 0, 1), np.clip(p + 1.96 * se, 0, 1), alpha=0.2, color=line.get_color()
-        )
-    ax.axhline(target, color="grey", linestyle="--", linewidth=1)
-    ax.set_xscale("log")
-    ax.set_xticks(sorted(points[size].unique()), [f"{v:g}" for v in sorted(points[size].unique())])
-    ax.minorticks_off()
-    ax.set_ylim(0, 1)
-    ax.set_xlabel(size.removeprefix("trial."))
-    rule = points["rule"].iloc[0]
-    ax.set_ylabel(f"power ({rule}),\n95% Monte Carlo band", fontsize=9)
+    t = Locale("en")
     first = points.iloc[0]
-    ax.set_title(f"{first['trial']}: {first['outcome']}, {first['estimand']} ({first['mode']})", fontsize=10)
-    if lines:
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.partial")
-    fig.savefig(tmp, format="png")
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    title = f"{first['trial']}: {first['outcome']}, {first['estimand']} ({first['mode']}), rule {first['rule']}"
+    fig = power_curve_figure(points, size, line_groups(points, lines, t), target, t, title=title)
+    return atomic_write_bytes(Path(path), png_bytes(fig))
 
 
 def summarise(
-    sweep: Path, size: str | None = None, effect: str | None = None, target: float = 0.8, say: Any = print
+    sweep: Path,
+    size: str | None = None,
+    effect: str | None = None,
+    target: float = 0.8,
+    say: Any = print,
+    language: str = "en",
 ) -> list[Path]:
-    """Write the sweep's diagnosands, power curve, MDE and size tables; returns the paths."""
+    """Write the sweep's diagnosands, power curve, MDE and size tables and its report (in ``language``);
+    returns the paths."""
     sweep = Path(sweep)
     long = gather(sweep)
     design = [c for c in long.columns if c.startswith("trial.") or c in DESIGN]
@@ -159,6 +142,10 @@ def summarise(
         label = ", ".join(f"{c.removeprefix('trial.')} = {r[c]}" for c in lines)
         value = f"{r['size']:.0f}" if np.isfinite(r["size"]) else f"not bracketed ({r['note']})"
         say(f"{size.removeprefix('trial.')} for {target:.0%} power{' (' + label + ')' if label else ''}: {value}")
+    from sim.report import write_report
+    from sim.report.diagnosis import load_diagnosis_inputs
+
+    files += write_report(sweep, language, inputs=load_diagnosis_inputs(sweep, size, effect, target))
     say(f"Written: {', '.join(p.name for p in files)}")
     return files
 
@@ -168,7 +155,11 @@ class SweepSummary(Callback):
 
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
         try:
-            summarise(Path(config.hydra.sweep.dir), target=float(config.diagnose.power_target))
+            summarise(
+                Path(config.hydra.sweep.dir),
+                target=float(config.diagnose.power_target),
+                language=str(config.report.language),
+            )
         except Exception as exc:  # a summary must never turn a finished sweep into a failure
             print(f"(no sweep summary: {exc}; run python -m sim.experiments.diagnose_summary)", file=sys.stderr)
 
@@ -179,9 +170,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", help="the size column (default: trial.n_reports, else the first varying setting)")
     p.add_argument("--effect", help="the effect-size column (default: trial.assumed_risk_ratio if it varies)")
     p.add_argument("--target", type=float, default=0.8, help="target power (default 0.8)")
+    p.add_argument("--language", choices=LANGUAGES, default="en", help="language of the report (default en)")
     args = p.parse_args(argv)
     try:
-        summarise(Path(args.sweep), args.size, args.effect, args.target)
+        summarise(Path(args.sweep), args.size, args.effect, args.target, language=args.language)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,5 +1,6 @@
-"""``python -m sim.report <run folder> [--language da]``: render a finished comparison's report again, e.g. in
-the other language, as ``report.<language>.html`` beside the original (the run's manifest is left as it is)."""
+"""``python -m sim.report <run folder> [--language da]``: render a finished comparison's or design diagnosis's
+report again (a diagnosis run's or a sweep's folder), e.g. in the other language, as ``report.<language>.html``
+beside the original (the run's manifest is left as it is)."""
 
 from __future__ import annotations
 
@@ -12,18 +13,20 @@ from sim.report.i18n import LANGUAGES
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sim.report", description=__doc__)
-    parser.add_argument("folder", type=Path, help="a comparison's run folder (it holds comparison.parquet)")
+    parser.add_argument(
+        "folder", type=Path, help="a comparison's or a diagnosis's run folder (comparison.parquet, diagnosands.csv)"
+    )
     parser.add_argument("--language", choices=LANGUAGES, default="en", help="language of the report")
     parser.add_argument("--out", type=Path, default=None, help="file to write (default: report.<language>.html)")
     args = parser.parse_args(argv)
-    if not (args.folder / "comparison.parquet").exists():
-        print(f"error: {args.folder} holds no comparison.parquet: not a comparison's run folder", file=sys.stderr)
-        return 2
-    from sim.report.html import render_inputs
-    from sim.report.inputs import load_inputs
+    from sim.report.html import render_folder
     from sim.runfolder import atomic_write_text
 
-    html, _ = render_inputs(load_inputs(args.folder), args.language)
+    try:
+        html, _ = render_folder(args.folder, args.language)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     out = args.out or args.folder / f"report.{args.language}.html"
     atomic_write_text(out, html)
     print(out)

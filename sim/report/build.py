@@ -1,9 +1,10 @@
 """The report's numbers and words: a plain context dict built from a comparison's tables, in one language.
 
 Each section of the report is a :class:`Section` made by one function from :class:`ReportInputs`; the template
-renders ``sections`` in order. A later section (e.g. the design diagnosis of an ``experiment=diagnose`` run, made
-from its diagnosands DataFrame) is one more function returning a :class:`Section` and one more template under
-``templates/sections/``. Numbers that the report shows also go out as tables (:func:`report_tables`).
+renders ``sections`` in order. Another section is one more function returning a :class:`Section` and one more
+template under ``templates/sections/``. Numbers that the report shows also go out as tables
+(:func:`report_tables`). The design diagnosis's report (:mod:`sim.report.diagnosis`) uses the same
+:class:`Section`s, page template and "How this was made" (:func:`provenance`).
 """
 
 from __future__ import annotations
@@ -823,34 +824,56 @@ def method_section(inputs: ReportInputs, t: Locale, calibration: pd.DataFrame, w
         "sections/method.html.j2",
         {
             "model": t("method.model"),
-            **{
-                f"{key}_title": t(f"method.{key}_title")
-                for key in ("assumptions", "calibration", "settings", "command", "files", "versions", "config")
-            },
+            "assumptions_title": t("method.assumptions_title"),
+            "calibration_title": t("method.calibration_title"),
             "figure_header": t("method.figure"),
             "unit_header": t("outcomes.unit"),
             "band_header": t("method.band"),
             "simulated_header": t("method.simulated"),
             "status_header": t("method.status"),
             "calibration_command_label": t("method.calibration_command"),
-            "command_note": t("method.command_note"),
-            "package_header": t("method.package"),
-            "version_header": t("method.version"),
             "assumptions": t.get("method.assumptions"),
             "calibration_text": cal_text,
             "calibration": cal_rows,
             "calibration_command": f"python -m sim experiment=calibrate{world_arg}",
-            "settings": [{"label": t(f"method.settings.{k}"), "value": v} for k, v in settings],
-            "versions": [{"package": k, "version": str(v)} for k, v in inputs.versions.items()],
-            "command": inputs.command,
-            "config": inputs.config_text,
-            "files": [
-                {"name": f.removesuffix("_csv") + ".csv", "what": t(f"method.files.{f}")}
-                for f in files
-                if f != "truth_csv" or inputs.truth is not None
-            ],
+            **provenance(
+                t,
+                [(t(f"method.settings.{k}"), v) for k, v in settings],
+                [
+                    (f.removesuffix("_csv") + ".csv", t(f"method.files.{f}"))
+                    for f in files
+                    if f != "truth_csv" or inputs.truth is not None
+                ],
+                inputs.versions,
+                inputs.command,
+                inputs.config_text,
+            ),
         },
     )
+
+
+def provenance(
+    t: Locale,
+    settings: list[tuple[str, str]],
+    files: list[tuple[str, str]],
+    versions: dict[str, str],
+    command: str,
+    config_text: str,
+) -> dict[str, Any]:
+    """The part of "How this was made" that every report has (``sections/provenance.html.j2``): the settings and
+    seeds as (label, value), the one command that reproduces the run, the files beside the report as (name,
+    what), the package versions and the full config."""
+    return {
+        **{f"{key}_title": t(f"method.{key}_title") for key in ("settings", "command", "files", "versions", "config")},
+        "command_note": t("method.command_note"),
+        "package_header": t("method.package"),
+        "version_header": t("method.version"),
+        "settings": [{"label": label, "value": value} for label, value in settings],
+        "versions": [{"package": k, "version": str(v)} for k, v in versions.items()],
+        "command": command,
+        "config": config_text,
+        "files": [{"name": name, "what": what} for name, what in files],
+    }
 
 
 # ------------------------------------------------------------------ the whole report

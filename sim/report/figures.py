@@ -1,5 +1,7 @@
 """The report's pictures, drawn with matplotlib and embedded as base64 PNG (no file beside the report, nothing
-fetched): the flow from report to placement, outcomes and caseload over time, and the cost per year.
+fetched): the flow from report to placement, outcomes and caseload over time, and the cost per year; for a design
+diagnosis, the sampling distribution of the estimates against the truth, each replication's interval, and the
+power curve (also ``power_curve.png`` of a sweep).
 
 Every label comes from the report's language and every number on an axis is formatted in it.
 """
@@ -44,14 +46,19 @@ def colour(scenarios: list[str], s: str) -> str:
     return COLOURS[others.index(s) % len(COLOURS)]
 
 
-def png(fig: Any) -> str:
-    """The figure as a base64 PNG, without the metadata that would change from one run to the next."""
+def png_bytes(fig: Any) -> bytes:
+    """The figure as PNG, without the metadata that would change from one run to the next; the figure is closed."""
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None}, facecolor="white")
     plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    return buf.getvalue()
+
+
+def png(fig: Any) -> str:
+    """The figure as a base64 PNG, to embed in the report."""
+    return base64.b64encode(png_bytes(fig)).decode("ascii")
 
 
 def _formatter(t: Locale, decimals: int = 0) -> Any:
@@ -276,3 +283,163 @@ def _picture(key: str, t: Locale, image: str) -> dict[str, str]:
         "png": image,
         "missing": t("pictures.missing"),
     }
+
+
+# ------------------------------------------------------------------ design diagnosis
+COVERS, MISSES = "#0072B2", "#D55E00"
+
+
+def sampling_figure(reps: pd.DataFrame, factor: float, axis: str, t: Locale) -> str:
+    """Histogram of the usable replications' estimates (posterior means), with the mean true effect, the mean
+    estimate and no effect marked; where the truth differs between replications (each sample its own), the band
+    of the middle 90% of the truths behind. ``factor`` scales to display units (100 for a risk difference in
+    points)."""
+    import matplotlib.pyplot as plt
+
+    est = reps["estimate"].to_numpy(float) * factor
+    truth = reps["truth"].to_numpy(float) * factor
+    null = float(reps["null"].iloc[0]) * factor
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(11.5, 4.2))
+        if np.ptp(truth) > 1e-9 * max(1.0, float(np.abs(truth).max())):
+            lo, hi = np.quantile(truth, [0.05, 0.95])
+            ax.axvspan(lo, hi, color="#bbbbbb", alpha=0.5, lw=0, label=t("diagnosis.pictures.sampling.truths"))
+        bins = int(min(40, max(10, np.sqrt(est.size) * 1.5)))
+        ax.hist(
+            est,
+            bins=bins,
+            color=COLOURS[1],
+            alpha=0.8,
+            edgecolor="white",
+            label=t("diagnosis.pictures.sampling.estimates"),
+        )
+        ax.axvline(truth.mean(), color="black", lw=2.2, label=t("diagnosis.pictures.sampling.truth"))
+        ax.axvline(est.mean(), color=COLOURS[4], lw=1.6, ls="--", label=t("diagnosis.pictures.sampling.estimate"))
+        ax.axvline(null, color="#777777", lw=1.2, ls=":", label=t("diagnosis.pictures.sampling.null"))
+        ax.xaxis.set_major_formatter(locale_ticks(t))
+        ax.yaxis.set_major_locator(_integer_ticks())
+        ax.yaxis.set_major_formatter(locale_ticks(t))
+        ax.set_xlabel(axis)
+        ax.set_ylabel(t("diagnosis.pictures.sampling.count"))
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        fig.tight_layout()
+        return png(fig)
+
+
+def intervals_figure(reps: pd.DataFrame, factor: float, axis: str, t: Locale) -> str:
+    """Every usable replication's 90% interval, sorted by its estimate, blue where it contains that replication's
+    true effect and orange where it misses it; the truths as black marks, no effect dotted."""
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    d = reps.sort_values(["estimate", "seed"]).reset_index(drop=True)
+    lo, hi = d["lower_90"].to_numpy(float) * factor, d["upper_90"].to_numpy(float) * factor
+    est, truth = d["estimate"].to_numpy(float) * factor, d["truth"].to_numpy(float) * factor
+    covers = (lo <= truth) & (truth <= hi)
+    x = np.arange(1, len(d) + 1)
+    width = float(np.clip(300 / max(len(d), 1), 0.6, 3.0))
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(11.5, 4.2))
+        ax.vlines(x, lo, hi, colors=np.where(covers, COVERS, MISSES), lw=width)
+        dot = float(np.clip(600 / max(len(d), 1), 2.0, 22.0))
+        ax.scatter(x, est, s=dot, facecolor="white", edgecolor="#333333", zorder=3, linewidths=min(1.0, dot / 10))
+        ax.scatter(x, truth, s=14, marker="_", color="black", zorder=4, linewidths=1.2)
+        ax.axhline(float(d["null"].iloc[0]) * factor, color="#777777", lw=1.2, ls=":")
+        ax.set_xlim(0, len(d) + 1)
+        ax.yaxis.set_major_formatter(locale_ticks(t))
+        ax.xaxis.set_major_locator(_integer_ticks())
+        ax.xaxis.set_major_formatter(locale_ticks(t))
+        ax.set_xlabel(t("diagnosis.pictures.intervals.x"))
+        ax.set_ylabel(axis)
+        share = t.percent(float(covers.mean()), 1)
+        handles = [
+            Line2D([], [], color=COVERS, lw=3, label=t("diagnosis.pictures.intervals.covers", share=share)),
+            Line2D([], [], color=MISSES, lw=3, label=t("diagnosis.pictures.intervals.misses")),
+            Line2D(
+                [],
+                [],
+                color="#333333",
+                marker="o",
+                mfc="white",
+                ls="",
+                ms=5,
+                label=t("diagnosis.pictures.intervals.estimate"),
+            ),
+            Line2D([], [], color="black", marker="_", ls="", ms=10, label=t("diagnosis.pictures.intervals.truth")),
+            Line2D([], [], color="#777777", ls=":", lw=1.2, label=t("diagnosis.pictures.sampling.null")),
+        ]
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        fig.tight_layout()
+        return png(fig)
+
+
+def power_curve_figure(
+    points: pd.DataFrame, size: str, lines: list[tuple[str, pd.DataFrame]], target: float, t: Locale, title: str = ""
+) -> Any:
+    """Power against the size (log scale), one line per ``(label, points)`` with its 95% Monte Carlo band
+    (power ± 1.96 MCSE), the target power dashed. Points whose power is unknown (every fit failed) are left
+    out, never drawn as 0. Returns the open figure (``png`` embeds it, ``png_bytes`` writes it)."""
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(9.5, 4.8))
+        for i, (label, group) in enumerate(lines):
+            g = group[np.isfinite(group["power"].to_numpy(float))].sort_values(size)
+            x, p = g[size].to_numpy(float), g["power"].to_numpy(float)
+            se = np.nan_to_num(g["power_mcse"].to_numpy(float))
+            c = COLOURS[i % len(COLOURS)] if len(lines) > 1 else COLOURS[4]
+            ax.plot(x, p, marker="o", color=c, lw=1.8, label=label or None)
+            ax.fill_between(x, np.clip(p - 1.96 * se, 0, 1), np.clip(p + 1.96 * se, 0, 1), color=c, alpha=0.2, lw=0)
+        ax.fill_between([], [], [], color="#999999", alpha=0.3, lw=0, label=t("diagnosis.pictures.power_curve.band"))
+        ax.axhline(target, color="#555555", ls="--", lw=1, label=t("diagnosis.pictures.power_curve.target"))
+        sizes = sorted(points[size].astype(float).unique())
+        ax.set_xscale("log")
+        ax.set_xticks(sizes, [t.number(v, 0 if float(v).is_integer() else 2) for v in sizes])
+        ax.minorticks_off()
+        ax.set_ylim(0, 1.02)
+        ax.yaxis.set_major_formatter(_formatter_percent(t))
+        ax.set_xlabel(t("diagnosis.pictures.power_curve.x", size=setting_label(t, size)))
+        ax.set_ylabel(t("diagnosis.pictures.power_curve.y"))
+        if title:
+            ax.set_title(title, loc="left", fontsize=10)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        fig.tight_layout()
+        return fig
+
+
+def locale_ticks(t: Locale) -> Any:
+    """Tick labels in the report's language with as many decimals as the ticks need (2.5, not 2 or 3): a
+    matplotlib formatter, which sees every tick before it labels one."""
+    from matplotlib.ticker import Formatter
+
+    class Ticks(Formatter):
+        ticks: tuple[float, ...] = ()
+
+        def set_locs(self, locs: Any) -> None:
+            self.ticks = tuple(float(v) for v in locs)
+
+        def __call__(self, x: float, pos: Any = None) -> str:
+            locs = np.asarray(self.ticks or [x], dtype=float)
+            scale = max(1.0, float(np.abs(locs).max()))
+            decimals = next((d for d in range(5) if np.allclose(np.round(locs, d), locs, atol=1e-9 * scale)), 4)
+            return t.number(x, decimals)
+
+    return Ticks()
+
+
+def _integer_ticks() -> Any:
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)
+
+
+def _formatter_percent(t: Locale) -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda x, _pos: t.percent(x, 0))
+
+
+def setting_label(t: Locale, key: str) -> str:
+    """A design setting's name in the report's language (``trial.n_reports``: reports enrolled), or the key."""
+    name = key.removeprefix("trial.")
+    return t(f"diagnosis.settings.{name}") if t.has(f"diagnosis.settings.{name}") else name

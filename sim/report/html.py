@@ -1,5 +1,6 @@
 """Render the report's context with jinja2 (autoescaped: text from configs and data shows as text) and write
-``report.html`` and its tables into the run folder atomically."""
+``report.html`` and its tables into the run folder atomically: a comparison's report, or a design diagnosis's
+(a run's or a sweep's), by what the folder holds."""
 
 from __future__ import annotations
 
@@ -38,11 +39,31 @@ def render_inputs(inputs: ReportInputs, language: str) -> tuple[str, dict[str, A
     return render_html(build_context(inputs, language, tables)), tables
 
 
-def write_report(folder: Path, language: str = "en", name: str = "report.html", tables: bool = True) -> list[Path]:
-    """Write ``report.html`` (or ``name``) and, with ``tables``, the ``report_*.csv`` tables beside it, from a
-    finished comparison's folder. Returns the paths written."""
+def render_folder(folder: Path, language: str, inputs: Any = None) -> tuple[str, dict[str, Any]]:
+    """The HTML and tables of a finished run folder: a comparison's (``comparison.parquet``) or a design
+    diagnosis's (``diagnosands.csv``; ``inputs`` as already read, e.g. with a sweep's chosen size)."""
+    from sim.report.diagnosis import build_diagnosis_context, diagnosis_tables, is_diagnosis, load_diagnosis_inputs
+
     folder = Path(folder)
-    html, frames = render_inputs(load_inputs(folder), language)
+    if inputs is None and (folder / "comparison.parquet").exists():
+        return render_inputs(load_inputs(folder), language)
+    if inputs is None and not is_diagnosis(folder):
+        raise FileNotFoundError(
+            f"{folder} holds neither comparison.parquet nor diagnosands.csv: not a comparison's or a diagnosis's "
+            "run folder"
+        )
+    inputs = inputs if inputs is not None else load_diagnosis_inputs(folder)
+    tables = diagnosis_tables(inputs)
+    return render_html(build_diagnosis_context(inputs, language, tables)), tables
+
+
+def write_report(
+    folder: Path, language: str = "en", name: str = "report.html", tables: bool = True, inputs: Any = None
+) -> list[Path]:
+    """Write ``report.html`` (or ``name``) and, with ``tables``, the ``report_*.csv`` tables beside it, from a
+    finished comparison's or diagnosis's folder. Returns the paths written."""
+    folder = Path(folder)
+    html, frames = render_folder(folder, language, inputs)
     written = [atomic_write_text(folder / name, html)]
     if tables:
         for key, frame in frames.items():

@@ -1,4 +1,5 @@
-"""What the report is made from: the tables, config, seeds and versions of a finished comparison's run folder.
+"""What the report is made from: the tables, config, seeds and versions of a finished run folder (a comparison's,
+a design diagnosis's, or a diagnosis sweep's).
 
 The report reads the folder, never the simulator, so it can be rendered again later (in another language)
 from the files alone: ``python -m sim.report <run folder> --language da``.
@@ -34,7 +35,6 @@ class ReportInputs:
     monthly: dict[str, pd.DataFrame] = field(default_factory=dict)  # scenario -> first replication's agency_monthly
     taken_further: dict[str, float] = field(default_factory=dict)  # scenario -> share of reports taken further
     convergence_failures: list[str] = field(default_factory=list)  # failed convergence checks, in words
-    diagnosands: pd.DataFrame | None = None  # reserved: an experiment=diagnose run's diagnosands
 
     @property
     def scenarios(self) -> list[str]:
@@ -50,9 +50,36 @@ class ReportInputs:
         return int(self.config["world"]["start_year"])
 
 
+@dataclass
+class RunMetadata:
+    """What every run folder holds besides its results: the config (resolved, as text and as a dict), the root
+    seed, the package versions and the one command that reproduces the run."""
+
+    config: dict[str, Any]
+    config_text: str
+    seed: int
+    versions: dict[str, str]
+    command: str
+
+
+def read_metadata(folder: Path) -> RunMetadata:
+    """``config.yaml``, ``seed.txt``, ``versions.json`` and the reproducing command of a run folder. A folder
+    written without them (an experiment run from Python, not by ``python -m sim``) gives an empty config and no
+    command."""
+    folder = Path(folder)
+    has_config = (folder / "config.yaml").exists()
+    config_text = (folder / "config.yaml").read_text(encoding="utf-8") if has_config else ""
+    config = yaml.safe_load(config_text) or {}
+    seed = (
+        int((folder / "seed.txt").read_text().strip()) if (folder / "seed.txt").exists() else int(config.get("seed", 0))
+    )
+    versions = json.loads((folder / "versions.json").read_text()) if (folder / "versions.json").exists() else {}
+    return RunMetadata(config, config_text, seed, versions, reproduce_command(folder, config) if has_config else "")
+
+
 def reproduce_command(folder: Path, config: dict[str, Any]) -> str:
     """``python -m sim`` with the run's overrides: Hydra's record of them (``.hydra/overrides.yaml``) when the
-    run came from the command line, else the config keys that differ from the defaults of its world preset."""
+    run came from the command line, else the config keys that differ from the defaults of its presets."""
     record = Path(folder) / ".hydra" / "overrides.yaml"
     if record.exists():
         overrides = [o for o in (yaml.safe_load(record.read_text()) or []) if not o.startswith("hydra.")]
@@ -78,22 +105,30 @@ def _override_value(value: Any) -> str:
     return str(value)
 
 
+#: Config groups named by their preset: group -> the default preset (not named in a command).
+PRESETS = {"experiment": "compare", "world": "default", "trial": "none", "estimator": "auto"}
+
+
 def config_overrides(config: dict[str, Any]) -> list[str]:
-    """The overrides that turn the default config into ``config`` (its world preset first, then every key that
-    differs). Policies selected with settings of their own are named with ``policy=[...]``."""
+    """The overrides that turn the default config into ``config`` (its presets first: experiment, world, trial
+    and estimator, then every key that differs). Policies selected with settings of their own are named with
+    ``policy=[...]``."""
     import dataclasses
 
     from sim.config.load import CONF_DIR, compose_config
 
-    world = str(config.get("world", {}).get("name", "default"))
-    preset = [f"world={world}"] if world != "default" and (CONF_DIR / "world" / f"{world}.yaml").exists() else []
+    preset = []
+    for group, default in PRESETS.items():
+        name = str((config.get(group) or {}).get("name", default))
+        if name != default and (CONF_DIR / group / f"{name}.yaml").exists():
+            preset.append(f"{group}={name}")
     policies = sorted((config.get("policy") or {}).keys())
     selected = [f"policy=[{','.join(policies)}]"] if policies else []
     defaults = compose_config([*preset, *selected])
     base = _leaves(dataclasses.asdict(defaults))
     out = [*preset, *selected]
     for key, value in _leaves(config).items():
-        if key.startswith(("trial", "estimator")) or base.get(key, object()) == value:
+        if base.get(key, object()) == value:
             continue
         out.append(f"{key}={_override_value(value)}")
     return out
@@ -108,15 +143,13 @@ def load_inputs(folder: Path) -> ReportInputs:
     """Read a comparison's run folder (``comparison.parquet``, ``config.yaml``, ``seed.txt``, ``versions.json``,
     ``outcomes_by_replication.parquet``, ``truth.parquet`` and the first replication's ``scenarios/``)."""
     folder = Path(folder)
-    config_text = (folder / "config.yaml").read_text(encoding="utf-8")
-    config = yaml.safe_load(config_text)
+    meta = read_metadata(folder)
+    config = meta.config
     comparison = pd.read_parquet(folder / "comparison.parquet")
-    seed = int((folder / "seed.txt").read_text().strip()) if (folder / "seed.txt").exists() else int(config["seed"])
     seeds: list[int] = []
     if (folder / "outcomes_by_replication.parquet").exists():
         long = pd.read_parquet(folder / "outcomes_by_replication.parquet", columns=["replication", "seed"])
         seeds = [int(s) for s in long.drop_duplicates("replication").sort_values("replication")["seed"]]
-    versions = json.loads((folder / "versions.json").read_text()) if (folder / "versions.json").exists() else {}
     truth = pd.read_parquet(folder / "truth.parquet") if (folder / "truth.parquet").exists() else None
     monthly, taken = {}, {}
     start_year = int(config["world"]["start_year"])
@@ -130,11 +163,11 @@ def load_inputs(folder: Path) -> ReportInputs:
     return ReportInputs(
         comparison=comparison,
         config=config,
-        seed=seed,
+        seed=meta.seed,
         replication_seeds=seeds,
-        versions=versions,
-        command=reproduce_command(folder, config),
-        config_text=config_text,
+        versions=meta.versions,
+        command=meta.command,
+        config_text=meta.config_text,
         truth=truth,
         monthly=monthly,
         taken_further=taken,
