@@ -83,6 +83,7 @@ class Estimator:
     name: ClassVar[str] = ""
     design: ClassVar[str] = ""
     outcomes: ClassVar[dict[str, str]] = {}  # outcome -> better ("lower" / "higher")
+    nutpie_options: ClassVar[dict[str, Any]] = {}  # extra nutpie.sample settings this model samples better with
     _compiled: ClassVar[dict[tuple, Any]] = {}  # structure key -> (pm.Model, compiled nutpie model or None)
     fast_method: ClassVar[str] = "frequentist"  # what fit_fast does: its own approximation, or the statsmodels one
 
@@ -165,14 +166,16 @@ class Estimator:
             if compiled is not None:
                 import nutpie
 
+                used = {k: v for k, v in arrays.items() if k in compiled.shared_data}  # the graph may drop some
                 return nutpie.sample(
-                    compiled.with_data(**arrays),
+                    compiled.with_data(**used),
                     draws=s.draws,
                     tune=s.tune,
                     chains=s.chains,
                     seed=s.seed,
                     progress_bar=False,
                     target_accept=s.target_accept,
+                    **self.nutpie_options,
                 )
             import pymc as pm
 
