@@ -152,6 +152,7 @@ def test_recalibration_to_a_second_targets_file_passes_its_own_table():
         0,
         f.target_ids,
         f.initial_points,
+        f.method,  # as experiment=recalibrate runs it (powell)
         log=lambda _: None,
     )
     checked = calibration_table(replace(result.config, seed=cfg.seed + 1), targets, replications=5)
