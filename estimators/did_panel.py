@@ -303,7 +303,7 @@ def level_basis(years: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np
         k = s_.size
         if k < 2:
             continue
-        c = np.linalg.qr(np.column_stack([np.ones(k), np.eye(k)[:, : k - 1]]))[0][:, 1:]
+        c = contrasts(k)
         lam, vec = np.linalg.eigh(c.T @ np.minimum.outer(elapsed[s_], elapsed[s_]) @ c)
         proj[m_, : k - 1][:, s_] = (c @ vec).T
         eig[m_, : k - 1] = np.maximum(lam, 0.0)
@@ -315,17 +315,15 @@ def within_cohort_basis(cohort_of_cell: np.ndarray) -> np.ndarray:
     """Orthonormal columns spanning each cohort's cell deviations from the cohort's mean (block-diagonal,
     cells x (cells - cohorts)): tau = delta[cohort] + basis @ shape puts a prior on each cohort's mean effect
     (delta) apart from the prior on how its cells differ (shape)."""
-    blocks = []
-    for g in range(int(cohort_of_cell.max()) + 1):
-        n = int((cohort_of_cell == g).sum())
-        q = np.linalg.qr(np.column_stack([np.ones(n), np.eye(n)[:, : n - 1]]))[0][:, 1:]
-        blocks.append(q)
-    out = np.zeros((cohort_of_cell.size, sum(b.shape[1] for b in blocks)))
-    row = col = 0
-    for b in blocks:
-        out[row : row + b.shape[0], col : col + b.shape[1]] = b
-        row, col = row + b.shape[0], col + b.shape[1]
-    return out
+    from scipy.linalg import block_diag
+
+    sizes = np.bincount(cohort_of_cell)
+    return block_diag(*[contrasts(int(n)) for n in sizes])
+
+
+def contrasts(k: int) -> np.ndarray:
+    """k x (k - 1) orthonormal columns orthogonal to a constant: every contrast among k values."""
+    return np.linalg.qr(np.column_stack([np.ones(k), np.eye(k)[:, : k - 1]]))[0][:, 1:]
 
 
 def saturated_ols(df: pd.DataFrame, outcome: str):

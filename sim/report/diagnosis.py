@@ -236,8 +236,9 @@ def setting_value(t: Locale, key: str, value: Any) -> str:
         return str(value)
     x = float(value)
     if "year" in key and x.is_integer():
-        if x == 0 and t.has(f"diagnosis.settings_default.{key.removeprefix('trial.')}"):
-            return t(f"diagnosis.settings_default.{key.removeprefix('trial.')}")  # 0 means "the default year"
+        default = f"diagnosis.settings_default.{key.removeprefix('trial.')}"
+        if x == 0 and t.has(default):
+            return t(default)  # 0 means "the default year"
         return str(int(x))
     text = f"{x:.10g}"
     decimals = len(text.split(".")[1]) if "." in text and "e" not in text else 0
