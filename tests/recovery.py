@@ -16,6 +16,12 @@ def covered_90(rows: np.ndarray) -> np.ndarray:
 
 
 def summary(rows: np.ndarray) -> str:
-    """Bias with its MCSE and the 90% coverage, for the test's printed record."""
+    """Bias with its MCSE, the 90% coverage, and the average 90% interval's half-width over 1.645 (an SD) relative
+    to the root-mean-square error (1 when the intervals are as wide as the errors), for the test's printed record."""
     mean, mcse = bias(rows)
-    return f"bias {mean:+.4g} (MCSE {mcse:.2g}), 90% coverage {covered_90(rows).mean():.3f}"
+    rmse = np.sqrt(np.mean((rows[:, 0] - rows[:, 3]) ** 2))
+    width = np.mean(rows[:, 2] - rows[:, 1]) / (2 * 1.645)
+    return (
+        f"bias {mean:+.4g} (MCSE {mcse:.2g}), 90% coverage {covered_90(rows).mean():.3f}, "
+        f"interval SD / RMSE {width / rmse:.2f}"
+    )

@@ -53,17 +53,6 @@ def test_the_att_is_unbiased(replications, outcome):
     assert abs(mean) < 3 * mcse
 
 
-FLOW = "placed_after_home_based"
-OVERCOVERS = (
-    "open in issue 6: placed_after_home_based's 90% intervals cover 0.958 (115 of 120; band 0.85-0.95): a yearly "
-    "flow, whose errors are near independent, gets intervals about 17% wider than its errors from the drift share's "
-    "prior; a prior leaning harder toward independent errors made the stock placed_per_1000 cover only 0.833"
-)
-
-
-@pytest.mark.parametrize(
-    "outcome",
-    [pytest.param(o, marks=pytest.mark.xfail(reason=OVERCOVERS, strict=True)) if o == FLOW else o for o in OUTCOMES],
-)
+@pytest.mark.parametrize("outcome", OUTCOMES)
 def test_the_90_percent_interval_covers_the_truth_about_90_percent_of_the_time(replications, outcome):
     assert 0.85 <= covered_90(replications[outcome]).mean() <= 0.95
