@@ -52,9 +52,9 @@ late cells toward zero (the ATT 0.012 too small, 90% coverage 25% over 20 synthe
 prior, should decide a DiD's cell effects. The prior SDs of delta and the deviations are multiplied by
 ``prior_scale``. nutpie samples the model with its low-rank modified mass matrix: the year and cell effects are
 strongly correlated (treated years' effects are told apart from the year effects only by the untreated
-municipalities), and a diagonal mass matrix left R-hat just above 1.01 in a third of fits (ESS ~500 of 2,000
-draws); with the low-rank matrix the smallest ESS is ~1,000 and fits take 1.3 s instead of 2.2 s (measured with
-the random-walk-plus-noise errors that preceded AR(1)).
+municipalities). Over 90 fits of the recovery test's panels (4 x 1,000 draws) the low-rank matrix took 1.3 s a
+fit with a median smallest ESS of 1,850; the diagonal one 2.1 s and 1,400 (both converged in every fit; with the
+random-walk errors that preceded AR(1), the diagonal matrix left R-hat above 1.01 in a third of fits).
 
 **Estimands**, by posterior prediction on the outcome's own scale: ``att`` (the average effect on the treated
 municipality-years after adoption: tau averaged over treated post cells, each weighted by its number of
