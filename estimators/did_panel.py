@@ -28,7 +28,7 @@ the outcome standardised by the mean and SD of its untreated cells (so the prior
 001's three reorganised because their placement figures worried them): a hierarchical prior on alpha_m would
 shrink their levels toward the others' and hand part of a level difference to tau, the classic bias of random
 effects correlated with treatment. A flat prior on each alpha_m keeps the comparison within municipalities, as
-DiD means it, and lets alpha_m be integrated out exactly (:func:`ar1_steps` has the formula). Without alpha_m in
+DiD means it, and lets alpha_m be integrated out exactly (:func:`ar1_loglik` has the formula). Without alpha_m in
 the sampler, its funnel with the residual scale is gone (the same AR(1) model with sampled hierarchical
 intercepts converged in 0-5% of small-world panels).
 
