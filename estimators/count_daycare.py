@@ -1,5 +1,5 @@
 """A negative binomial difference-in-differences with institution random effects, for the daycare comparison
-(seed 004): participating against other daycare institutions, before and after the social workers start.
+(KK-2012): participating against other daycare institutions, before and after the social workers start.
 
     y_it ~ NegativeBinomial(mu_it, phi = 1 / kappa^2)            (variance mu + kappa^2 mu^2)
     log mu_it = log E_it + alpha + delta * p_i + beta * a_t + gamma * p_i * a_t + sigma * z_i - sigma^2 / 2
@@ -52,7 +52,7 @@ Estimands, by posterior prediction over the participating institutions' after-pe
   little before the start.) Against the truth's ratio of counts it is somewhat conservative: its interval
   also holds the noise of the counts added, which the truth shares with the data.
 
-Seed 004's social workers are meant to bring concerns up earlier, so more reports and more children first
+KK-2012's social workers are meant to bring concerns up earlier, so more reports and more children first
 reported young are the expected direction, and the better one ("higher"): a concern that reaches the agency
 while the child is in daycare rather than in the "boom" at school start. (More reports are also more work for
 the agency; the trial measures whether they come, not whether they help.)

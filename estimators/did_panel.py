@@ -1,5 +1,5 @@
 """Hierarchical Bayesian difference-in-differences for a municipality-year panel with staggered adoption
-(seed 001's municipality panel).
+(SST-2018's municipality panel).
 
 **Why not one post dummy.** The usual two-way fixed-effects regression y_mt = alpha_m + gamma_t + beta * post_mt
 is a weighted average of every 2x2 comparison in the panel, including "forbidden" ones where municipalities
@@ -24,8 +24,8 @@ the outcome standardised by the mean and SD of its untreated cells (so the prior
     e_mt = rho^d e_m,t-d + innovation  (d years since the municipality's previous known year),
            rho ~ Uniform(-1, 1),  innovation SD sigma * sqrt(1 + rho^2 + ... + rho^(2(d-1))),  sigma ~ HalfNormal(1)
 
-**Municipality effects are fixed, not pooled.** Municipalities that adopt a reform are rarely a random draw (seed
-001's three reorganised because their placement figures worried them): a hierarchical prior on alpha_m would
+**Municipality effects are fixed, not pooled.** Municipalities that adopt a reform are rarely a random draw (the
+three of SST-2018 reorganised because their placement figures worried them): a hierarchical prior on alpha_m would
 shrink their levels toward the others' and hand part of a level difference to tau, the classic bias of random
 effects correlated with treatment. A flat prior on each alpha_m keeps the comparison within municipalities, as
 DiD means it, and lets alpha_m be integrated out exactly (:func:`ar1_loglik` has the formula). Without alpha_m in

@@ -1,4 +1,4 @@
-"""Logistic regression with household random intercepts, for the household-randomised trial (seed 000).
+"""Logistic regression with household random intercepts, for the household-randomised trial (TRYG-2019).
 
     y_i ~ Bernoulli(logit^-1(alpha + beta * treated_h + sigma * u_h)),   u_h ~ N(0, 1),   h = household(i)
 
@@ -138,7 +138,7 @@ class LogisticHousehold(Estimator):
     @classmethod
     def example(cls, seed: int = 0, scale: float = 1.0) -> tuple[pd.DataFrame, str]:
         """2,000 reports in 1,400 households (times ``scale``), half the households treated, baseline logit -1,
-        treatment -0.3 on the logit scale, household SD 1: the shape of seed 000's trial."""
+        treatment -0.3 on the logit scale, household SD 1: the shape of TRYG-2019's trial."""
         rng = np.random.default_rng(seed)
         households, reports = round(1400 * scale), round(2000 * scale)
         household = np.sort(np.concatenate([np.arange(households), rng.integers(0, households, reports - households)]))

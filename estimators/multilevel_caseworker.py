@@ -1,5 +1,5 @@
 """Multilevel logistic regression with caseworker random intercepts and slopes, for the before/after survey of
-caseworker training (seed 002).
+caseworker training (KORA-2014).
 
     y_i ~ Bernoulli(logit^-1(alpha + beta * after_i + sigma * z_c + tau * w_c * after_i)),   c = caseworker(i)
     z_c, w_c ~ N(0, 1) independently
@@ -24,7 +24,7 @@ Priors (weakly informative, logit scale):
 
 - alpha ~ N(0, 2.5): any share before training, from almost none to almost all;
 - beta ~ N(0, 1) (times ``prior_scale``): an odds ratio between 0.14 and 7 a priori, no lean either way;
-  halving the share not involved from 1 in 3 (seed 002's figure) is beta = 0.9, well inside;
+  halving the share not involved from 1 in 3 (KORA-2014's figure) is beta = 0.9, well inside;
 - sigma ~ HalfNormal(1): the SD of caseworkers' log odds before training, prior median 0.67 (95% of caseworkers
   then within a factor of about 4 of the typical odds), little mass above 2;
 - tau ~ HalfNormal(0.5) (times ``prior_scale``): the training may work differently for different caseworkers,
@@ -162,7 +162,7 @@ class MultilevelCaseworker(Estimator):
 
     @classmethod
     def example(cls, seed: int = 0, scale: float = 1.0) -> tuple[pd.DataFrame, str]:
-        """100 caseworkers (times ``scale``) with 30 children each before and after training: seed 002's 6,000
+        """100 caseworkers (times ``scale``) with 30 children each before and after training: KORA-2014's 6,000
         children. Before training 2 children in 3 are involved (logit 0.7); training adds 0.9 on the logit
         scale (halving the share not involved); caseworker SD 0.5 before, SD 0.25 of their change."""
         rng = np.random.default_rng(seed)

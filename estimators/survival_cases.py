@@ -1,4 +1,4 @@
-"""A piecewise-exponential survival model with right censoring, for the before/after case-file review (seed 003).
+"""A piecewise-exponential survival model with right censoring, for the before/after case-file review (VIVE-2019).
 
 Time since the report (or since the decision) is cut into ``PIECES`` intervals at quantiles of the observed
 event times, and each period (before / during the reform) has a constant hazard within each interval:

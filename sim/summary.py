@@ -114,7 +114,7 @@ def first_age(t: Tables, event: str, below: float = 7.0) -> float:
 
 
 def young_reported_per_1000(t: Tables) -> float:
-    """Children 0-6 with a report or a daycare inquiry in a year, per 1,000 children 0-6 (seed 004's 'identified')."""
+    """Children 0-6 with a report or a daycare inquiry in a year, per 1,000 children 0-6 (KK-2013's 'identified')."""
     p = t.observed(t.panel)
     young = p[p["age"] <= 6]
     ev = t.observed(t.events)

@@ -1,4 +1,4 @@
-"""The case-file review of the free-municipality reform (seed 003) and its piecewise-exponential survival model."""
+"""The case-file review of the free-municipality reform (VIVE-2019) and its piecewise-exponential survival model."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Seed 002's before/after survey of caseworker training and its multilevel estimator: child-decisions clustered
+"""KORA-2014's before/after survey of caseworker training and its multilevel estimator: child-decisions clustered
 within caseworkers, the training effect from the twin worlds, an estimate that recovers a known effect, one
 clear message per bad data file, and the same estimate from the command line."""
 

@@ -1,4 +1,4 @@
-"""Seed 004's daycare comparison: participating against other daycare institutions before and after the social
+"""KK-2012's daycare comparison: participating against other daycare institutions before and after the social
 workers start, its exact truth from the twin world, and the negative binomial difference-in-differences that
 analyses it (simulated and real data files in the same columns)."""
 

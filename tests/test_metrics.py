@@ -813,11 +813,11 @@ def test_every_denmark_target_with_a_figure_has_a_metric():
 
 GOOD = [
     {"id": "caseload_per_caseworker", "quantity": "open cases per caseworker", "published": "33", "lower": 28,
-     "upper": 36, "unit": "cases", "kind": "level", "year": "2019", "source": "DS"},
+     "upper": 36, "unit": "cases", "kind": "level", "year": "2019", "source": "DS-2023"},
     {"id": "report_age_order", "quantity": "share reported by age", "published": "rises", "lower": None,
-     "upper": None, "unit": "share", "kind": "direction", "year": "2012", "source": "KL"},
+     "upper": None, "unit": "share", "kind": "direction", "year": "2012", "source": "KL-2023"},
     {"id": "youth_edu_21_placed", "quantity": "youth education by 21", "published": "22%", "lower": 0.16,
-     "upper": 0.28, "unit": "share", "kind": "na", "year": "recent", "source": "SBST"},
+     "upper": 0.28, "unit": "share", "kind": "na", "year": "recent", "source": "SBST-2022"},
 ]  # fmt: skip
 
 

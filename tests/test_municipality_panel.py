@@ -1,4 +1,4 @@
-"""The municipality panel of early prevention with staggered adoption (seed 001) and its saturated
+"""The municipality panel of early prevention with staggered adoption (SST-2018) and its saturated
 difference-in-differences."""
 
 import numpy as np

@@ -75,7 +75,7 @@ def test_an_unknown_comparison_scenario_is_refused():
 # ---------------------------------------------------------------- the risk tool
 @pytest.fixture(scope="module")
 def risk_world():
-    """The default world with the tool shown to half of the households (seed 000's trial)."""
+    """The default world with the tool shown to half of the households (TRYG-2019's trial)."""
     cfg = compose_config(["policy=risk_tool", "policy.risk_tool.assignment=household"])
     result = simulate(cfg, keep=True)
     return result, Tables.from_result(result)
@@ -116,7 +116,7 @@ def test_risk_tool_held_out_auc_is_in_the_published_range(risk_world):
     result, _ = risk_world
     perf = result.policy_results["risk_tool_performance"]
     overall = perf[(perf["group"] == "all")].set_index("horizon_months")["auc"]
-    assert 0.83 <= overall[12] <= 0.92  # calibration.md: held-out AUC 0.83-0.92
+    assert 0.83 <= overall[12] <= 0.92  # PLOS-2024, LA-2022: held-out AUC 0.83-0.92
     assert 0.83 <= overall[3] <= 0.92
 
 

@@ -42,7 +42,7 @@ def test_free_municipality_more_than_halves_the_time_from_report_to_decision(tab
         table.loc[("free_municipality", "days_report_to_decision"), "mean"]
         / table.loc[("baseline", "days_report_to_decision"), "mean"]
     )
-    assert 0.3 <= ratio <= 0.6  # calibration.md: median ratio 0.3-0.6 (Ikast-Brande: "more than halved")
+    assert 0.3 <= ratio <= 0.6  # HF-2019: median ratio 0.3-0.6 (Ikast-Brande: "more than halved")
     lower(table, "free_municipality", "days_report_to_decision")
 
 
@@ -69,7 +69,7 @@ def test_early_prevention_lowers_the_placement_share_of_new_measures_by_about_a_
         return starts[0] / sum(starts)
 
     relative = share("early_prevention") / share("baseline") - 1
-    assert -0.20 <= relative <= -0.05  # calibration.md: -10% (5-15%); the interval widens it by MC error
+    assert -0.20 <= relative <= -0.05  # planning assumption: -10% (5-15%); the interval widens it by MC error
 
 
 def test_child_participation_roughly_halves_insufficient_involvement(table):
@@ -93,7 +93,7 @@ def test_every_policy_has_a_yearly_cost_and_the_costs_differ(table):
 
 @pytest.fixture(scope="module")
 def pilot():
-    """Copenhagen with social workers in 112 institutions, as in the pilot (seed 004), and its twin baseline."""
+    """Copenhagen with social workers in 112 institutions, as in the pilot (KK-2013), and its twin baseline."""
     base = ["world=copenhagen", "world.years=4", "world.burn_in_years=4"]
     policy = [*base, "policy=daycare_social_workers", "policy.daycare_social_workers.share_institutions=0.183"]
     return Tables.from_result(simulate(compose_config(policy), keep=True)), Tables.from_result(
@@ -106,7 +106,7 @@ def test_daycare_pilot_reproduces_the_published_inquiries(pilot):
     ev = t.observed(t.events)
     inquiries = ev[(ev["event"] == "policy") & ev["kind"].str.contains(":inquiry:")]
     per_8_months = len(inquiries) / (12 * len(t.years)) * 8
-    assert 284 <= per_8_months <= 384  # seed 004: 334 in 8 months
+    assert 284 <= per_8_months <= 384  # KK-2012: 334 in 8 months
     assert 0.60 <= inquiries["flag"].mean() <= 0.75  # 226 of 334 taken on
     taken = inquiries[inquiries["flag"]]
     assert (taken["value"] == 1).mean() > 0.5  # most resolved without a case

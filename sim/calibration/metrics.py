@@ -3,8 +3,8 @@ world's tables (:class:`sim.tables.Tables`) over the observation period.
 
 Rates and shares are pooled over the observation years of one replication (ratios of sums), so years with few
 events do not get the same weight as busy ones. Stocks are counted on 31 December. The "group" of a child
-for the outcome gaps is the measure it had in the prior 12 months, placement over preventive (calibration.md;
-sources give no definition): for exams the 12 months before the exam, for yearly outcomes the calendar year.
+for the outcome gaps is the measure it had in the prior 12 months, placement over preventive (a planning
+assumption; sources give no definition): for exams the 12 months before the exam, for yearly outcomes the calendar year.
 
 ``METRICS`` maps each target id in ``conf/targets/*.csv`` to its function.
 """

@@ -23,7 +23,8 @@ Set any key on the command line (`python -m sim world.reports.sibling_coreport=0
 `conf/`. Keys and values are checked before anything runs: a misspelt key, a value outside its range or an
 unknown option stops the run with one line naming the key and what is allowed. Presets of the `world` group
 (`conf/world/*.yaml`) change only a few keys; everything else keeps the defaults below. Why each default has
-its value is in `docs/assumptions.md`.
+its value is in `docs/assumptions.md`; the source ids in the meanings (such as KK-2012) are listed in
+`docs/sources.md`.
 """
 
 

@@ -1,8 +1,9 @@
 """Typed configuration: the dataclass schema of every config group, registered in Hydra's ConfigStore.
 
 Defaults are the *default world*, a typical Danish municipality. Where a default comes from a published
-figure, the doc names the ``calibration.md`` target it serves; everything else is an assumption documented in
-``docs/assumptions.md``. Age bands are always 0-5, 6-11 and 12-17 years.
+figure, the doc names the target it serves or its source id (``docs/sources.md``); everything else is an
+assumption documented in ``docs/assumptions.md`` ("planning assumption": one of that file's planning
+assumptions). Age bands are always 0-5, 6-11 and 12-17 years.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class HouseholdFeaturesConfig:
     """What a municipality's records hold about a household, and the hidden part only an investigation finds."""
 
     education_shares: list[float] = shares(
-        [0.18, 0.42, 0.40], "parents' highest education: basic, vocational, higher (assumption, DST-like)"
+        [0.18, 0.42, 0.40], "parents' highest education: basic, vocational, higher (assumption: plausible magnitudes)"
     )
     unemployed_share: float = share(0.12, "households where no parent is in work (assumption)")
     psychiatric_share: float = share(0.09, "households where a parent had psychiatric contact (assumption)")
@@ -64,7 +65,7 @@ class PopulationConfig:
     family_size_shares: list[float] = shares(
         [0.22, 0.44, 0.22, 0.12],
         "completed families with 1, 2, 3, 4 children; chosen so that households with 1/2/3/4+ children 0-17 "
-        "are ≈40/40/15/5% at any time (calibration.md, population assumption)",
+        "are ≈40/40/15/5% at any time (planning assumption on households)",
     )
     birth_spacing_years: float = positive_duration(3.0, "mean years between siblings' births (1 + gamma)")
     move_rate_per_year: float = rate(
@@ -79,7 +80,7 @@ class PopulationConfig:
 class WellbeingConfig:
     """Each child's latent wellbeing W: a monthly AR(1) around a child-specific level, scale N(0, 1)."""
 
-    persistence: float = persistence(0.97, "monthly AR(1) coefficient; half-life ≈ 2 years (calibration.md assumption)")
+    persistence: float = persistence(0.97, "monthly AR(1) coefficient; half-life ≈ 2 years (planning assumption)")
     level_share: float = share(0.5, "share of W's variance that is the child's long-run level (not shocks)")
     household_level_share: float = share(
         0.3, "share of the level's variance common to the household (with shocks: household ICC ≈ 0.3)"
@@ -89,7 +90,7 @@ class WellbeingConfig:
     )
     household_shock_share: float = share(0.3, "share of monthly shock variance shared by siblings")
     faring_badly_quantile: float = probability(
-        0.10, "W below this quantile of N(0,1) is 'faring badly' (heavy_problems_0_6 ≈ 10%, seed 004)"
+        0.10, "W below this quantile of N(0,1) is 'faring badly' (heavy_problems_0_6 ≈ 10%, KK-2012)"
     )
 
 
@@ -138,10 +139,10 @@ class ReportsConfig:
     placed_factor: float = share(
         0.3, "intensity multiplier for a child in placement, who lives away from the family (assumption)"
     )
-    repeat_boost: float = positive(2.0, "intensity multiplier after a report (calibration.md: × 1.5; tuned)")
-    repeat_boost_months: int = count(3, "months the repeat boost lasts (calibration.md: 3)")
+    repeat_boost: float = positive(2.0, "intensity multiplier after a report (planning assumption × 1.5; tuned)")
+    repeat_boost_months: int = count(3, "months the repeat boost lasts (planning assumption: 3)")
     sibling_coreport: float = probability(
-        0.2, "probability that a report covers every child of the household (calibration.md: 20%)"
+        0.2, "probability that a report covers every child of the household (planning assumption: 20%)"
     )
 
 
@@ -149,12 +150,12 @@ class ReportsConfig:
 class ScreeningConfig:
     """Screening of every report: the law requires an assessment within 24 hours."""
 
-    median_hours: float = positive_duration(4.0, "median hours from report to screening (calibration.md)")
-    sigma: float = nonnegative(1.3, "lognormal sigma of screening time; 1.3 gives ≈ 92% within 24 h (BSB 87-92%)")
+    median_hours: float = positive_duration(4.0, "median hours from report to screening (planning assumption)")
+    sigma: float = nonnegative(1.3, "lognormal sigma of screening time; 1.3 gives ≈ 92% within 24 h (BSB-2024 87-92%)")
     need_weight: float = nonnegative(1.0, "weight of the child's true need (-W) in the screener's judgement")
     recorded_weight: float = nonnegative(0.4, "weight of the recorded household risk in the judgement")
     history_weight: float = nonnegative(0.3, "weight of log(1 + earlier reports on the child) in the judgement")
-    noise_sd: float = nonnegative(1.0, "SD of the screener's own noise (unaided screening is noisy: AFST)")
+    noise_sd: float = nonnegative(1.0, "SD of the screener's own noise (unaided screening is noisy: AFST-2017)")
     advice_threshold: float = number(1.4, "judgement above which the family gets advice (rådgivning)")
     investigation_threshold: float = number(2.5, "judgement above which a § 50 investigation starts")
     acute_threshold: float = number(4.4, "judgement above which the child is placed at once (acute)")
@@ -171,7 +172,7 @@ class InvestigationConfig:
         14.0, "median days from a caseworker taking the case to the § 50 start (acute cases: none) (assumption)"
     )
     start_delay_sigma: float = nonnegative(0.5, "lognormal sigma of the investigation start delay (assumption)")
-    median_months: float = positive_duration(3.8, "median duration at nominal caseload (calibration.md)")
+    median_months: float = positive_duration(3.8, "median duration at nominal caseload (planning assumption)")
     sigma: float = nonnegative(0.45, "lognormal sigma of the duration; 0.45 gives ≈ 55% within 4 months")
     limit_months: float = positive_duration(4.0, "legal limit for finishing a § 50 investigation")
     decision_noise_sd: float = nonnegative(0.5, "SD of the caseworker's error after a full investigation")
@@ -234,7 +235,7 @@ class CaseworkersConfig:
 
     per_1000_children: float = positive(1.59, "full-time caseworkers per 1,000 children 0-17 (open cases ÷ 32)")
     max_caseload: int = positive_count(45, "cases a caseworker can hold; new cases queue beyond this")
-    nominal_caseload: float = caseload(32.0, "reference caseload for workload effects (DS: 33 in 2019)")
+    nominal_caseload: float = caseload(32.0, "reference caseload for workload effects (DS-2023: 33 in 2019)")
     workload_elasticity: float = nonnegative(
         0.5, "durations and follow-up lateness scale with (caseload / nominal) to this power (assumption)"
     )
@@ -259,7 +260,7 @@ class AgencyConfig:
 
 @dataclass
 class MeasureEffectsConfig:
-    """Effect of a running measure on wellbeing, in SD of W gained per year (calibration.md assumptions)."""
+    """Effect of a running measure on wellbeing, in SD of W gained per year (planning assumptions)."""
 
     preventive: float = number(0.05, "§ 11 preventive measure")
     home_based: float = number(0.10, "§ 52 home-based measure")
@@ -276,19 +277,19 @@ class OutcomesConfig:
     """Outcomes that do not feed back into the world: absence, 9th-grade exam, youth crime."""
 
     absence_share: float = share(
-        0.055, "share of lessons missed by a child of average need (others: 5.5%, Ritzau from DST and KL)"
+        0.055, "share of lessons missed by a child of average need (others: 5.5%, RITZAU-2015)"
     )
     absence_need_slope: float = nonnegative(0.33, "logit change in absence per SD of need")
     absence_child_sd: float = nonnegative(0.45, "SD of a child's persistent logit absence")
     absence_placed_shift: float = number(-0.53, "logit change in absence while placed (placement stabilises school)")
     exam_taken: float = probability(0.945, "probability of taking the 9th-grade exams at average wellbeing")
     exam_taken_slope: float = nonnegative(1.65, "logit change per SD of mean wellbeing at 12-16")
-    exam_grade_mean: float = number(8.0, "mean grade at average wellbeing (SBST: others 8)")
+    exam_grade_mean: float = number(8.0, "mean grade at average wellbeing (SBST-2022: others 8)")
     exam_grade_slope: float = nonnegative(1.02, "grade points per SD of mean wellbeing at 12-16")
     exam_grade_sd: float = nonnegative(1.8, "SD of the grade around its expectation")
     exam_household_slope: float = nonnegative(0.6, "grade points lost per SD of household disadvantage")
     crime_rate_per_year: list[float] = rates(
-        [0.003, 0.0112, 0.015], "charges a year at ages 10-11, 12-14, 15-17, population means (DKR ≈ 1% of 10-17)"
+        [0.003, 0.0112, 0.015], "charges a year at ages 10-11, 12-14, 15-17, population means (DKR-2022 ≈ 1% of 10-17)"
     )
     crime_need_sensitivity: float = nonnegative(1.13, "log-hazard of a charge per SD of need")
 
@@ -330,10 +331,8 @@ class CostsConfig:
     network_foster: float = nonnegative(
         300_000.0, "a child-year in network foster care (assumption: below family care)"
     )
-    foster_family: float = nonnegative(470_000.0, "a child-year in family foster care (2019, Benchmarkingenheden)")
-    institution: float = nonnegative(
-        1_160_000.0, "a child-year in a residential institution (2019, Benchmarkingenheden)"
-    )
+    foster_family: float = nonnegative(470_000.0, "a child-year in family foster care (2019, NBO-2020)")
+    institution: float = nonnegative(1_160_000.0, "a child-year in a residential institution (2019, NBO-2020)")
     opholdssted: float = nonnegative(1_160_000.0, "a child-year at an opholdssted (2019, as institutions)")
     other_placement: float = nonnegative(600_000.0, "a child-year in own room or boarding school (assumption)")
 

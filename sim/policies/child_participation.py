@@ -1,4 +1,4 @@
-"""Child participation (seed 002: Børns Vilkår with three municipalities, evaluated by KORA, 2014-18).
+"""Child participation (KORA-2014: Børns Vilkår with three municipalities, evaluated by KORA, 2014-18).
 
 Caseworkers were trained to prepare children for meetings, involve them in the action plan and reflect on
 their own practice; in 2011 one case in three had not involved the child enough (Ankestyrelsen). The hope:
@@ -6,11 +6,11 @@ better-fitting measures and better effects for the children.
 
 In the model, a share ``trained_share`` of caseworkers is trained (chosen once per caseworker). In their cases:
 
-- the share of decisions without sufficient involvement falls by ``insufficient_reduction`` (calibration.md:
-  participation "halves insufficient involvement");
+- the share of decisions without sufficient involvement falls by ``insufficient_reduction`` (planning
+  assumption: participation "halves insufficient involvement");
 - a measure decided with the child sufficiently involved fits better: its wellbeing effect is multiplied by
   ``1 + effect_gain`` (an assumption: no effect figure was published) and its placement breaks down less
-  often, by ``breakdown_reduction`` (calibration.md: breakdowns -10%).
+  often, by ``breakdown_reduction`` (planning assumption: breakdowns -10%).
 
 Every decision already logs whether the child was involved and by which caseworker, which is what a survey of
 children and caseworkers before and after training reads.
@@ -30,15 +30,15 @@ if TYPE_CHECKING:
 
 @dataclass
 class ChildParticipationConfig(PolicyConfig):
-    """Caseworker training in child participation (seed 002)."""
+    """Caseworker training in child participation (KORA-2014)."""
 
     trained_share: float = share(1.0, "share of caseworkers trained (all, in the default scenario)")
     insufficient_reduction: float = share(
-        0.5, "relative reduction of decisions without sufficient involvement (calibration.md: halves)"
+        0.5, "relative reduction of decisions without sufficient involvement (planning assumption: halves)"
     )
     effect_gain: float = nonnegative(0.2, "extra wellbeing effect of a measure decided with the child (assumption)")
     breakdown_reduction: float = share(
-        0.1, "relative reduction of breakdowns of placements decided with the child (calibration.md: -10%)"
+        0.1, "relative reduction of breakdowns of placements decided with the child (planning assumption: -10%)"
     )
 
 

@@ -1,4 +1,4 @@
-"""Social workers in daycare institutions (seed 004: Copenhagen, 2010-12, midterm evaluation 2012).
+"""Social workers in daycare institutions (KK-2012: Copenhagen, 2010-12, midterm evaluation 2012).
 
 Social workers visited a number of daycare institutions 1-2 times a month, advising staff and parents and
 bridging to the social services. In eight months they registered 334 inquiries about children, most from
@@ -42,7 +42,7 @@ CONCERNS: tuple[str, ...] = (
     "violence_or_abuse",
     "other",
 )
-#: Published shares of the concerns (seed 004; "other" is the remainder, DERIVED).
+#: Published shares of the concerns (KK-2012; "other" is the remainder, DERIVED).
 CONCERN_SHARES = np.array([0.32, 0.17, 0.07, 0.06, 0.06, 0.06, 0.26])
 SEVERE = np.array([0, 0, 1, 1, 0, 1, 0], dtype=float)  # concerns that go with high need
 MENTAL = CONCERNS.index("mental_illness")
@@ -52,26 +52,26 @@ NUMBER_OFFSET = 5000  # event numbers of referrals (distinct from the world's re
 
 @dataclass
 class DaycareSocialWorkersConfig(PolicyConfig):
-    """Social workers visiting the most burdened daycare institutions (seed 004)."""
+    """Social workers visiting the most burdened daycare institutions (KK-2012)."""
 
-    share_institutions: float = share(0.33, "share of daycare institutions, most burdened first (seed 004: a third)")
-    visits_per_month: float = positive(1.5, "visits per institution a month (seed 004: 1-2)")
-    institutions_per_worker: float = positive(11.2, "institutions per social worker (seed 004: 112 for 10)")
+    share_institutions: float = share(0.33, "share of daycare institutions, most burdened first (KK-2012: a third)")
+    visits_per_month: float = positive(1.5, "visits per institution a month (KK-2012: 1-2)")
+    institutions_per_worker: float = positive(11.2, "institutions per social worker (KK-2013: 112 for 10)")
     inquiries_per_1000: float = nonnegative(
         63.0,
         "inquiries a year per 1,000 children 0-5 in a visited institution at 1.5 visits a month "
-        "(334 in 8 months at the pilot's ≈ 6,700 children, seed 004)",
+        "(334 in 8 months at the pilot's ≈ 6,700 children, KK-2012)",
     )
     need_sensitivity: float = nonnegative(1.0, "log-rate of an inquiry per SD of need (milder than reports)")
-    take_on_share: float = probability(0.68, "inquiries the social worker takes on (seed 004: 226 of 334)")
+    take_on_share: float = probability(0.68, "inquiries the social worker takes on (KK-2012: 226 of 334)")
     refer_share: float = probability(
-        0.4, "taken-on inquiries referred to the agency as a report (seed 004: 'most' resolved without a case)"
+        0.4, "taken-on inquiries referred to the agency as a report (KK-2012: 'most' resolved without a case)"
     )
     refer_need_slope: float = nonnegative(1.0, "logit change of referral per SD of need: serious concerns go on")
     referral_weight: float = nonnegative(
         0.5,
         "added to the screener's judgement of a social worker's referral: it comes with an assessment "
-        "(seed 004: families reached the agency faster; assumption)",
+        "(KK-2012: families reached the agency faster; assumption)",
     )
     support_effect: float = nonnegative(0.08, "wellbeing gained a year while advice or a course helps (assumption)")
     support_months: int = count(6, "months the advice or course helps (assumption)")

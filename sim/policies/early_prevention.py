@@ -1,4 +1,4 @@
-"""Early prevention (seed 001: the partnership of Haderslev, Herning and Hvidovre with Socialstyrelsen,
+"""Early prevention (SST-2018: the partnership of Haderslev, Herning and Hvidovre with Socialstyrelsen,
 2015-18): earlier, lighter measures instead of placements.
 
 The evaluation found more preventive and home-based measures; fewer children placed after a home-based
@@ -7,10 +7,10 @@ care; a much lower institution share of placements (Herning, Hvidovre); and clos
 and schools, daycare and health visitors, with more frequent follow-up. Herning's team had about 24 cases per
 caseworker against 48 and followed up every 3 months (KORA-2015).
 
-In the model (all parameter changes; sizes are assumptions from calibration.md's "policy sizes"):
+In the model (all parameter changes; sizes are the planning assumptions' "policy sizes"):
 
 - placement needs more need (``placement_shift`` added to the placement threshold: about 10% fewer
-  placements among new measures, calibration.md: 5-15%) and in-home measures start earlier
+  placements among new measures, planning assumption: 5-15%) and in-home measures start earlier
   (``preventive_shift`` subtracted from the § 11 and § 52 thresholds);
 - family placements go to the child's network first (``network_factor`` times the network share) and
   institution shares shrink (``institution_factor``), the freed share going to family care;
@@ -41,10 +41,10 @@ IN_HOME = (MEASURE_TYPES.index("preventive"), MEASURE_TYPES.index("home_based"))
 
 @dataclass
 class EarlyPreventionConfig(PolicyConfig):
-    """Earlier, lighter measures; network care before institutions (seed 001)."""
+    """Earlier, lighter measures; network care before institutions (SST-2018)."""
 
     placement_shift: float = nonnegative(
-        0.05, "added to the placement threshold: about 10% fewer placements among new measures (calibration.md 5-15%)"
+        0.05, "added to the placement threshold: about 10% fewer placements among new measures (assumed 5-15%)"
     )
     preventive_shift: float = nonnegative(0.15, "subtracted from the § 11 and § 52 thresholds (assumption)")
     network_factor: float = nonnegative(2.0, "network foster care's share of new placements, times (assumption)")
@@ -59,7 +59,7 @@ class EarlyPreventionConfig(PolicyConfig):
         0.85, "follow-up reviews' error relative to baseline: closer contact, better-informed reviews (assumption)"
     )
     baseline_caseload: float = cases(
-        30.0, "cases per caseworker without the policy: staff grows by baseline_caseload / caseload (DS: 31-33)"
+        30.0, "cases per caseworker without the policy: staff grows by baseline_caseload / caseload (DS-2023: 31-33)"
     )
 
 

@@ -1,11 +1,11 @@
-"""The free-municipality experiment (seed 003: Gladsaxe, Guldborgsund, Ikast-Brande, 2016-20).
+"""The free-municipality experiment (VIVE-2019: Gladsaxe, Guldborgsund, Ikast-Brande, 2016-20).
 
 Exempt from the mandatory § 50 investigation before a measure, the municipalities replaced it with a short
 assessment, gave each caseworker fewer cases, and followed up much more often; the midterm evaluation found
 faster decisions and a shorter time from decision to measure ("more than halved" in Ikast-Brande, HF-2019).
 
 In the model the policy only changes parameters: the § 50 step becomes an assessment of
-``assessment_months`` (calibration.md: 1.5 months), caseworkers are added until the nominal caseload is
+``assessment_months`` (planning assumption: 1.5 months), caseworkers are added until the nominal caseload is
 ``caseload`` (24, as in Herning's team: KORA-2015; no free-municipality figure was found), follow-ups are due
 every ``followup_months`` (3), and measures start after ``start_delay_factor`` of the usual delay (an
 assumption: "shorter", no figure).
@@ -24,17 +24,17 @@ from sim.policies.base import Policy, PolicyConfig, register
 
 @dataclass
 class FreeMunicipalityConfig(PolicyConfig):
-    """Exemption from § 50, fewer cases per caseworker, frequent follow-up (seed 003)."""
+    """Exemption from § 50, fewer cases per caseworker, frequent follow-up (VIVE-2019)."""
 
     assessment_months: float = positive_duration(
-        1.5, "median months of the assessment that replaces the § 50 investigation (calibration.md)"
+        1.5, "median months of the assessment that replaces the § 50 investigation (planning assumption)"
     )
     assessment_start_days: float = nonnegative(7.0, "median days before the assessment starts (assumption)")
     caseload: float = cases(24.0, "cases per caseworker the staffing aims at (Herning 24 vs 48, KORA-2015)")
     baseline_caseload: float = cases(
-        30.0, "cases per caseworker without the policy: staff grows by baseline_caseload / caseload (DS: 31-33)"
+        30.0, "cases per caseworker without the policy: staff grows by baseline_caseload / caseload (DS-2023: 31-33)"
     )
-    followup_months: float = positive_duration(3.0, "months between follow-ups (calibration.md: every 3 months)")
+    followup_months: float = positive_duration(3.0, "months between follow-ups (planning assumption: every 3 months)")
     start_delay_factor: float = nonnegative(0.5, "decision-to-measure delay relative to baseline (assumption)")
     review_noise_factor: float = nonnegative(
         0.7, "follow-up reviews' error relative to baseline: more dialogue with the family (assumption)"

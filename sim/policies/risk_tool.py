@@ -1,4 +1,4 @@
-"""The statistical risk tool at intake (seed 000: "Underretninger i fokus", TrygFonden's Child Research Center).
+"""The statistical risk tool at intake (TRYG-2019: "Underretninger i fokus", TrygFonden's Child Research Center).
 
 When a report arrives, the caseworker sees the child's risk of faring badly within 3 and within 12 months,
 estimated from data the agency already holds, with the information the score rests on. It supplements the
@@ -15,9 +15,9 @@ In the model:
   the training reports (1-10), shown to the caseworker.
 - **Response.** Where shown, triage uses ``(1 - adherence) * own judgement + adherence * J(decile)``, where
   J(d) is the d-th decile of the screeners' judgements in the training period: the score speaks the
-  judgement's scale. calibration.md: adherence 0.3 (swept 0-1).
+  judgement's scale. Planning assumption: adherence 0.3 (swept 0-1).
 - **Who sees it.** ``assignment: all`` shows it on every report; ``household`` shows it on all reports of a
-  randomly chosen ``share_shown`` of households (seed 000's trial: every report on a child and its siblings in
+  randomly chosen ``share_shown`` of households (TRYG-2019's trial: every report on a child and its siblings in
   the same arm).
 
 ``results()`` reports the held-out AUC, the calibration by decile and both by group of household.
@@ -146,9 +146,9 @@ def features_of(reports: pd.DataFrame) -> np.ndarray:
 
 @dataclass
 class RiskToolConfig(PolicyConfig):
-    """A statistical risk score at intake (seed 000)."""
+    """A statistical risk score at intake (TRYG-2019)."""
 
-    adherence: float = share(0.3, "weight of the score in the caseworker's triage (calibration.md: 0.3, swept 0-1)")
+    adherence: float = share(0.3, "weight of the score in the caseworker's triage (planning assumption 0.3, swept 0-1)")
     assignment: str = choice("all", ("all", "household"), "show the score on every report, or by household")
     share_shown: float = probability(0.5, "with assignment=household: share of households shown the score")
     training_years: int = count(

@@ -1,7 +1,7 @@
 """More caseworkers: a municipality hires a share more staff for its children's cases.
 
 Not one of the five source documents, but the lever behind several of them (Herning's team: ≈24 cases per
-caseworker against ≈48, KORA-2015; the free municipalities: fewer cases per caseworker, seed 003), and a
+caseworker against ≈48, KORA-2015; the free municipalities: fewer cases per caseworker, VIVE-2019), and a
 question a social committee asks on its own: what do more caseworkers buy? Caseload drives investigation
 times, follow-up timeliness and child involvement in the model (``world.agency.caseworkers.*``), and each
 caseworker costs ``costs.caseworker`` a year.

@@ -1,4 +1,4 @@
-"""The case-file review of the free-municipality experiment (seed 003: VIVE's midterm evaluation, 2019).
+"""The case-file review of the free-municipality experiment (VIVE-2019: VIVE's midterm evaluation, 2019).
 
 VIVE read 75 case files started before the experiment and 75 started during it and compared how long cases
 took. This design does the same in a simulated municipality where ``free_municipality`` starts in January of
@@ -47,14 +47,14 @@ ORIGIN = "investigation"  # cases a report opened for a § 50 investigation
 
 @dataclass
 class BeforeAfterCasesConfig(TrialConfig):
-    """Seed 003's case-file review: 75 cases started before the reform against 75 started during it."""
+    """VIVE-2019's case-file review: 75 cases started before the reform against 75 started during it."""
 
     reform_year: int = count(
         2024, "calendar year the free-municipality reform starts (January); the windows and review must fit"
     )
     window_years: float = positive_duration(2.0, "years of each window: cases started before / during the reform")
-    n_before: int = positive_count(75, "case files sampled from the before window (seed 003: 75)")
-    n_during: int = positive_count(75, "case files sampled from the during window (seed 003: 75)")
+    n_before: int = positive_count(75, "case files sampled from the before window (VIVE-2019: 75)")
+    n_during: int = positive_count(75, "case files sampled from the during window (VIVE-2019: 75)")
     review_months: float = duration(6.0, "months from the end of the during window to the review date")
 
 

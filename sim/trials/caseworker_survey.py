@@ -1,4 +1,4 @@
-"""The before/after survey of caseworker training in child participation (seed 002: Børns Vilkår, evaluated by
+"""The before/after survey of caseworker training in child participation (KORA-2014: Børns Vilkår, evaluated by
 KORA, 2014-16).
 
 About 100 caseworkers in three municipalities were trained to involve children in their cases; KORA measured
@@ -63,7 +63,7 @@ FOLLOW_UP_MONTHS = 12
 
 @dataclass
 class CaseworkerSurveyConfig(TrialConfig):
-    """Seed 002's survey: about 100 caseworkers and 6,000 children, before and after training."""
+    """KORA-2014's survey: about 100 caseworkers and 6,000 children, before and after training."""
 
     training_year: int = count(
         2024,
@@ -71,13 +71,13 @@ class CaseworkerSurveyConfig(TrialConfig):
         "the after window and 12 months of follow-up must fit in the observation period",
     )
     window_years: float = positive_duration(
-        2.0, "years of each window, before and after training (seed 002: the project ran 2014-16)"
+        2.0, "years of each window, before and after training (KORA-2014: the project ran 2014-16)"
     )
     n_caseworkers: int = positive_count(
-        100, "caseworkers surveyed (seed 002: about 100); the world must have at least this many"
+        100, "caseworkers surveyed (KORA-2014: about 100); the world must have at least this many"
     )
     children_per_caseworker: int = positive_count(
-        30, "child-decisions surveyed per caseworker in each window, at most (seed 002: 6,000 children / 100 / 2)"
+        30, "child-decisions surveyed per caseworker in each window, at most (KORA-2014: 6,000 children / 100 / 2)"
     )
 
 

@@ -1,7 +1,7 @@
-"""Participating against other daycare institutions, before and after the start (seed 004: social workers in
+"""Participating against other daycare institutions, before and after the start (KK-2012: social workers in
 Copenhagen's daycare institutions, 2010-12; the scheme was extended to the most burdened third).
 
-Seed 004 says the social workers brought "much earlier attention and action" on concerns about young children,
+KK-2012 says the social workers brought "much earlier attention and action" on concerns about young children,
 against a background of few reports from Copenhagen's daycare institutions and a "boom" in reports when children
 start school. What a municipality can measure is that: reports of concern from each daycare institution, and
 how young children are when they are first reported. This design compares the institutions that got a social
@@ -51,16 +51,16 @@ SCHOOL_AGE = 6.0  # children below this age are in daycare (the policy's age_lim
 
 @dataclass
 class DaycareComparisonConfig(TrialConfig):
-    """Seed 004's comparison: daycare institutions with a social worker against the others, before and after."""
+    """KK-2012's comparison: daycare institutions with a social worker against the others, before and after."""
 
     start_year: int = count(
         2024, "calendar year the social workers start (January); both windows must fit the observation period"
     )
     years_before: int = positive_count(
-        2, "calendar years before the start compared (seed 004: the pilot was a 2-year project, 2010-12)"
+        2, "calendar years before the start compared (KK-2012: the pilot was a 2-year project, 2010-12)"
     )
     years_after: int = positive_count(
-        2, "calendar years from the start compared (seed 004: the 2-year project; the midterm came after 8 months)"
+        2, "calendar years from the start compared (KK-2012: the 2-year project; the midterm evaluation came a year in)"
     )
 
 

@@ -1,4 +1,4 @@
-"""The household-randomised trial of the risk tool (seed 000: "Underretninger i fokus").
+"""The household-randomised trial of the risk tool (TRYG-2019: "Underretninger i fokus").
 
 About 2,000 incoming reports are enrolled over a window; the tool is shown for about half of them; the
 randomisation is by household, so all reports on a child and on its siblings are in the same arm. Outcomes:
@@ -12,7 +12,7 @@ from the trial world. The estimand for each outcome is the exact average effect 
 the mean of (outcome in the all-shown world - outcome in the none-shown world) at the same child and time.
 
 ``assumed_risk_ratio`` plants an effect on faring badly for power analyses (the tool was never run on real
-cases, so its effect is unknown: calibration.md): a treated report that would fare badly does not, with
+cases, so its effect is unknown: TFBC-2022): a treated report that would fare badly does not, with
 probability 1 - risk ratio, by a keyed draw per report; the truth takes the same draws.
 """
 
@@ -40,12 +40,12 @@ PLANTED = ("faring_badly_3m", "faring_badly_12m")
 
 @dataclass
 class HouseholdRctConfig(TrialConfig):
-    """Seed 000's trial: reports randomised by household to see the risk score or not."""
+    """TRYG-2019's trial: reports randomised by household to see the risk score or not."""
 
-    n_reports: int = positive_count(2000, "reports enrolled (seed 000: about 2,000)")
-    share_shown: float = probability(0.5, "share of households whose reports show the score (seed 000: about half)")
+    n_reports: int = positive_count(2000, "reports enrolled (TRYG-2019: about 2,000)")
+    share_shown: float = probability(0.5, "share of households whose reports show the score (TRYG-2019: about half)")
     enrolment_year: int = count(0, "calendar year enrolment starts; 0: the first year of the observation period")
-    adherence: float = probability(0.3, "weight caseworkers give the score (calibration.md: 0.3)")
+    adherence: float = probability(0.3, "weight caseworkers give the score (planning assumption: 0.3)")
     assumed_risk_ratio: float = nonnegative(
         1.0, "planted effect on faring badly among treated reports (1: none; the real effect is unknown)"
     )

@@ -1,4 +1,4 @@
-"""Early prevention evaluated across municipalities over years (seed 001: Haderslev, Herning and Hvidovre
+"""Early prevention evaluated across municipalities over years (SST-2018: Haderslev, Herning and Hvidovre
 reorganised toward early prevention with Socialstyrelsen, 2015-18, and were compared with other municipalities).
 
 ``municipalities`` worlds, each with its own seed derived from the run's seed (:func:`sim.rng.replication_seeds`)
@@ -50,7 +50,7 @@ ASSIGNMENT_KEY = 0x5EED001  # spawn key of the treated municipalities' random ch
 
 @dataclass
 class MunicipalityPanelConfig(TrialConfig):
-    """Seed 001's evaluation: municipalities adopting early prevention, compared with the others over years."""
+    """SST-2018's evaluation: municipalities adopting early prevention, compared with the others over years."""
 
     municipalities: int = positive_count(8, "municipalities observed (each a world with its own seed)")
     treated: int = count(4, "municipalities that adopt early prevention (at least one never does)")
