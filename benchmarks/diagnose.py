@@ -42,10 +42,10 @@ DESIGN = ["experiment=diagnose", "trial=household_rct", "trial.n_reports=2000", 
 
 def measure(store: Path, mode: str, processes: int, replications: int) -> dict[str, Any]:
     """Time one (mode, processes) from scratch: its stored replications are deleted first."""
-    from sim.config import compose_config
     from sim.diagnosis.runner import ensure_worlds, run_point
     from sim.diagnosis.store import Store
     from sim.experiments.diagnose import plan_for
+    from sim.registry import compose_config
 
     cfg = compose_config([*DESIGN, f"diagnose.store={store}", f"diagnose.fast={mode == 'fast'}",
                           f"diagnose.workers={processes}", f"diagnose.replications={replications}"])  # fmt: skip

@@ -46,8 +46,8 @@ def run_child(overrides: list[str]) -> dict[str, Any]:
     import tempfile
     import time
 
-    from sim.config import compose_config
     from sim.model import simulate
+    from sim.registry import compose_config
 
     cfg = compose_config(overrides)
     with tempfile.TemporaryDirectory(prefix="bench-world-") as tmp:

@@ -8,11 +8,20 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from estimators.base import ESTIMATORS, DataError, Estimator, SamplerConfig, register
+from estimators.base import ESTIMATORS, DataError, Estimator, EstimatorConfig, SamplerConfig, register
 from estimators.result import Estimate, to_frame
 
 for _module in pkgutil.iter_modules(__path__):
     if _module.name not in ("base", "result"):
         importlib.import_module(f"{__name__}.{_module.name}")
 
-__all__ = ["ESTIMATORS", "DataError", "Estimate", "Estimator", "SamplerConfig", "register", "to_frame"]
+__all__ = [
+    "ESTIMATORS",
+    "DataError",
+    "Estimate",
+    "Estimator",
+    "EstimatorConfig",
+    "SamplerConfig",
+    "register",
+    "to_frame",
+]

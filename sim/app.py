@@ -9,8 +9,10 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config.load import CONF_DIR, to_config
-from sim.config.schema import register_configs
+from estimators import DataError
+from sim.config import CONF_DIR, ConfigError
+from sim.experiments import EXPERIMENTS
+from sim.registry import register_configs, to_config
 from sim.runfolder import write_manifest, write_metadata
 
 register_configs()
@@ -24,8 +26,6 @@ def resolved_yaml(dcfg: DictConfig) -> str:
 
 def run_in_folder(dcfg: DictConfig, out_dir: Path) -> list[Path]:
     """Run the configured experiment in ``out_dir``; returns the files it wrote (manifest last)."""
-    from sim.experiments import EXPERIMENTS
-
     cfg = to_config(dcfg)
     files = write_metadata(out_dir, resolved_yaml(dcfg), cfg.seed)
     files += EXPERIMENTS[cfg.experiment.name](cfg, out_dir)
@@ -35,9 +35,6 @@ def run_in_folder(dcfg: DictConfig, out_dir: Path) -> list[Path]:
 
 @hydra.main(version_base=None, config_path=str(CONF_DIR), config_name="config")
 def hydra_main(dcfg: DictConfig) -> None:
-    from estimators.base import DataError
-    from sim.config.validate import ConfigError
-
     try:
         run_in_folder(dcfg, Path(HydraConfig.get().runtime.output_dir))
     except (ConfigError, DataError) as exc:  # bad input: one line, no traceback, no result files

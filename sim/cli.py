@@ -7,8 +7,9 @@ import itertools
 import re
 import sys
 
-from sim.config.load import compose_config
-from sim.config.validate import ConfigError
+from sim.app import hydra_main
+from sim.config import ConfigError, friendly_message
+from sim.registry import compose_config
 
 _OVERRIDE = re.compile(r"^[~+]{0,2}[A-Za-z_][\w./@-]*=")
 _FLAGS_WITH_VALUE = {
@@ -78,8 +79,6 @@ def preflight(argv: list[str]) -> str | None:
     except ConfigError as exc:
         return str(exc)
     except Exception as exc:  # a malformed override the parser rejects
-        from sim.config.load import friendly_message
-
         return friendly_message(exc)
     return None
 
@@ -90,6 +89,4 @@ def main() -> None:
     if message:
         print(f"error: {message}", file=sys.stderr)
         sys.exit(2)
-    from sim.app import hydra_main
-
     hydra_main()

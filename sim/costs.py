@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.calibration.metrics import events_of, measure_spells
+from sim.calendar import DAYS_PER_YEAR
 from sim.config.schema import MEASURE_TYPES, CostsConfig
+from sim.measures import events_of, measure_spells
 from sim.tables import Tables
-
-DAYS_PER_YEAR = 365.25
 
 
 def yearly_costs(t: Tables, costs: CostsConfig, policy_costs: dict[str, float] | None = None) -> dict[str, float]:

@@ -14,6 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.calendar import DAYS_PER_MONTH
+
 #: Every event type, in the order of a case's life. The dictionary of the ``event`` column uses this order.
 EVENT_TYPES: tuple[str, ...] = (
     "birth",
@@ -38,8 +40,6 @@ EVENT_TYPES: tuple[str, ...] = (
 
 _EVENT_CODE = {e: i for i, e in enumerate(EVENT_TYPES)}
 _EVENT_DICTIONARY = pa.array(EVENT_TYPES, pa.string())
-
-DAYS_PER_MONTH = 365.25 / 12.0
 
 SCHEMA = pa.schema(
     [

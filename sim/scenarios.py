@@ -19,8 +19,9 @@ from scipy import stats
 from sim.config.schema import Config
 from sim.costs import yearly_costs
 from sim.model import simulate
+from sim.policies import POLICIES
 from sim.rng import replication_seeds
-from sim.summary import summarise_world
+from sim.summary import BY_NAME, summarise_world
 from sim.tables import Tables
 from sim.truth import child_effects
 
@@ -30,7 +31,6 @@ BASELINE = "baseline"
 def scenario_policies(cfg: Config, scenario: str) -> dict:
     """The typed policy configs of a scenario: the run's own settings for a policy it selected, else the
     policy's defaults."""
-    from sim.policies import POLICIES
 
     names = [] if scenario == BASELINE else scenario.split("+")
     return {n: cfg.policy[n] if n in cfg.policy else POLICIES[n].Config() for n in names}
@@ -121,7 +121,6 @@ def long_outcomes(runs: list[dict]) -> pd.DataFrame:
 def comparison_table(runs: list[dict], scenarios: list[str]) -> pd.DataFrame:
     """Per scenario and outcome: mean with its Monte Carlo 95% interval over replications, and the paired
     difference from baseline with its interval."""
-    from sim.summary import BY_NAME
 
     long = long_outcomes(runs)
     wide = long.pivot_table(index=["replication", "outcome"], columns="scenario", values="value", dropna=False)

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.calibration import metrics as m
+from sim import measures as m
+from sim.calendar import DAYS_PER_YEAR
 from sim.config.schema import PLACEMENT_TYPES
 from sim.tables import Tables
-
-DAYS_PER_YEAR = 365.25
 
 
 @dataclass(frozen=True)
@@ -37,11 +36,11 @@ def _report_outcome(t: Tables, column: str) -> float:
 
 def _starts_per_1000(t: Tables, *kinds: str) -> float:
     starts = m.events_of(t, "measure_start")
-    return 1000 * m._ratio(starts["kind"].isin(kinds).sum(), m.child_years(t))
+    return 1000 * m.ratio(starts["kind"].isin(kinds).sum(), m.child_years(t))
 
 
 def _investigations_per_1000(t: Tables) -> float:
-    return 1000 * m._ratio(len(m.events_of(t, "investigation_start")), m.child_years(t))
+    return 1000 * m.ratio(len(m.events_of(t, "investigation_start")), m.child_years(t))
 
 
 def case_timeline(t: Tables) -> pd.DataFrame:
@@ -70,7 +69,7 @@ def days_decision_to_measure(t: Tables) -> float:
 
 def faring_badly_share(t: Tables) -> float:
     p = t.observed(t.panel)
-    return m._ratio(p["months_faring_badly"].sum(), p["months_present"].sum())
+    return m.ratio(p["months_faring_badly"].sum(), p["months_present"].sum())
 
 
 def after_home_based(t: Tables) -> pd.DataFrame:
@@ -124,7 +123,7 @@ def young_reported_per_1000(t: Tables) -> float:
         zip(inquiries["year"], inquiries["child_id"], strict=True)
     )
     hits = sum((y, c) in seen for y, c in identified)
-    return 1000 * m._ratio(hits, young["months_present"].sum() / 12)
+    return 1000 * m.ratio(hits, young["months_present"].sum() / 12)
 
 
 def mean_absence(t: Tables) -> float:
@@ -248,7 +247,7 @@ OUTCOMES: tuple[Outcome, ...] = (
         "share",
         "lower",
         "measures",
-        lambda t: m.placement_share(t, "institution"),
+        lambda t: m.placement_share(t, ("institution",)),
     ),
     Outcome(
         "network_share",

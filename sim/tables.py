@@ -7,13 +7,11 @@ Columns are documented in ``docs/data-dictionary.md``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from sim.eventlog import DAYS_PER_MONTH
+from sim.calendar import DAYS_PER_MONTH
 from sim.model import SimulationResult
 
 TABLES = ("events", "reports", "panel", "agency_monthly", "children")
@@ -48,14 +46,6 @@ class Tables:
             result.faring_badly_bits,
             result.policy_results,
         )
-
-    @classmethod
-    def from_folder(cls, folder: Path) -> Tables:
-        """Read a run folder written by ``python -m sim``."""
-        folder = Path(folder)
-        cfg = yaml.safe_load((folder / "config.yaml").read_text())
-        frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
-        return cls(**frames, start_year=int(cfg["world"]["start_year"]), months=len(frames["agency_monthly"]))
 
     @property
     def horizon(self) -> float:

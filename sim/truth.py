@@ -19,11 +19,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.calibration.metrics import measure_spells
+from sim.calendar import DAYS_PER_YEAR
 from sim.config.schema import PLACEMENT_TYPES
+from sim.measures import measure_spells
 from sim.tables import Tables
-
-DAYS_PER_YEAR = 365.25
 
 #: Child-level outcomes over the observation period: name -> (label, better direction).
 CHILD_OUTCOMES: dict[str, tuple[str, str]] = {
@@ -155,8 +154,3 @@ def sample_effects(policy: Tables, baseline: Tables, child: np.ndarray, time: np
             }
         )
     return pd.DataFrame(rows)
-
-
-def world_effects(policy: dict[str, float], baseline: dict[str, float]) -> dict[str, float]:
-    """Differences of world-level summaries (e.g. from :func:`sim.summary.summarise_world` and costs)."""
-    return {k: policy[k] - baseline[k] for k in policy if k in baseline}

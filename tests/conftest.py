@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.config import Config, compose_config
+from sim.config import Config
 from sim.model import SimulationResult, simulate
+from sim.registry import compose_config
 
 SMALL = ["world=small", "world.years=4", "world.burn_in_years=2"]
 ROOT = Path(__file__).resolve().parents[1]

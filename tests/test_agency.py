@@ -7,7 +7,7 @@ import pytest
 import simpy
 
 from sim.agency.caseworkers import CaseworkerPool
-from sim.eventlog import DAYS_PER_MONTH
+from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR
 from tests.conftest import run
 
 
@@ -81,7 +81,7 @@ def test_littles_law_holds_for_open_investigations(long_small):
     end = ev[(ev["event"] == "investigation_end") & (ev["year"] >= r.start_year)]
     start = ev[(ev["event"] == "investigation_start") & (ev["year"] >= r.start_year)]
     L = am.groupby("year")["open_investigations"].mean()
-    lam = start.groupby("year").size() / 365.25
+    lam = start.groupby("year").size() / DAYS_PER_YEAR
     W = end.groupby("year")["value"].mean() * DAYS_PER_MONTH
     diff = (L - lam * W).dropna()
     se = diff.std(ddof=1) / np.sqrt(diff.size)

@@ -5,8 +5,8 @@ import pytest
 
 from estimators import ESTIMATORS, DataError, SamplerConfig, to_frame
 from estimators.survival_cases import median_days, piece_starts
-from sim.config import compose_config
 from sim.config.validate import ConfigError
+from sim.registry import compose_config
 from sim.trials import TRIALS
 from sim.trials.before_after_cases import km_median
 from tests.conftest import analyse_from_cli

@@ -10,9 +10,10 @@ import pytest
 from sim.calibration.fit import fit, loss_of
 from sim.calibration.table import calibration_table, run_replications, summarise
 from sim.calibration.targets import load_targets
-from sim.config import ConfigError, compose_config
+from sim.config import ConfigError
 from sim.config.paths import get_value, with_values
 from sim.config.schema import FreeParameterConfig
+from sim.registry import compose_config
 
 Z = 3.0  # Monte Carlo standard errors allowed beyond a band: about 1 in 370 for a value exactly on an edge
 

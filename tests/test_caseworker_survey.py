@@ -8,9 +8,9 @@ import pytest
 
 from estimators import ESTIMATORS, DataError, SamplerConfig, to_frame
 from estimators.multilevel_caseworker import COUNTS, caseworker_loglik, caseworker_patterns, marginal_risk
-from sim.config import compose_config
 from sim.config.schema import PLACEMENT_TYPES
 from sim.config.validate import ConfigError
+from sim.registry import compose_config
 from sim.trials import TRIALS
 from sim.trials.caseworker_survey import caseworkers_in
 from tests.conftest import analyse_from_cli

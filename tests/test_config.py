@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from sim.cli import expand_sweeps, preflight, user_overrides
-from sim.config import ConfigError, compose_config
+from sim.config import ConfigError
+from sim.registry import compose_config
 from tests.conftest import cli
 
 ROOT = Path(__file__).resolve().parents[1]

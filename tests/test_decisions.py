@@ -3,7 +3,7 @@
 import pytest
 
 from sim.agency import decisions as dec
-from sim.config import compose_config
+from sim.registry import compose_config
 
 CFG = compose_config([]).world.agency
 D, F, S = CFG.decision, CFG.followup, CFG.screening

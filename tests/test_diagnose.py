@@ -14,12 +14,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from estimators import ESTIMATORS, SamplerConfig
-from sim.config import ConfigError, compose_config
+from sim.config import ConfigError
 from sim.diagnosis.diagnosands import diagnose
 from sim.diagnosis.power import bisect_size, crossing
 from sim.diagnosis.store import Store, merge
 from sim.experiments.diagnose import diagnose_point, plan_for
 from sim.experiments.diagnose_summary import summarise
+from sim.registry import compose_config
 from sim.trials.synthetic_household import design_effect_power
 from tests.conftest import ROOT, cli
 

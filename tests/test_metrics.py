@@ -19,13 +19,15 @@ import pyarrow as pa
 import pytest
 
 from sim.agency.decisions import TRIAGE
-from sim.calibration.metrics import DIRECTIONS, METRICS, report_age_order_holds
+from sim.calendar import DAYS_PER_MONTH
+from sim.calibration.metrics import DIRECTIONS, METRICS
 from sim.calibration.targets import COLUMNS, load_targets
-from sim.config.load import CONF_DIR
+from sim.config import CONF_DIR
 from sim.config.schema import SOURCES
 from sim.config.validate import ConfigError
-from sim.eventlog import DAYS_PER_MONTH, EVENT_TYPES
+from sim.eventlog import EVENT_TYPES
 from sim.eventlog import SCHEMA as EVENT_SCHEMA
+from sim.measures import report_age_order_holds
 from sim.tables import TABLES, Tables
 from sim.world.panel import SCHEMA as PANEL_SCHEMA
 
@@ -271,7 +273,7 @@ def test_the_test_tables_have_the_documented_columns():
     )
     for name in TABLES:
         assert list(getattr(t, name).columns) == documented_columns(name), name
-    assert t.horizon == pytest.approx(MONTHS * 365.25 / 12)
+    assert t.horizon == pytest.approx(MONTHS * DAYS_PER_MONTH)
 
 
 # ------------------------------------------------------------------ reports

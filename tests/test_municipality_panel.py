@@ -7,8 +7,8 @@ import pytest
 
 from estimators import ESTIMATORS, DataError, SamplerConfig, to_frame
 from estimators.did_panel import naive_twfe, saturated_ols, staggered_panel
-from sim.config import compose_config
 from sim.config.validate import ConfigError
+from sim.registry import compose_config
 from sim.trials import TRIALS
 from tests.conftest import analyse_from_cli
 

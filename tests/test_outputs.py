@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from sim.config import compose_config
 from sim.eventlog import EVENT_TYPES, SCHEMA, ParquetSink
+from sim.registry import compose_config
 from sim.runfolder import verify_manifest, write_manifest
 from tests.conftest import cli
 

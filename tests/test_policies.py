@@ -5,9 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.config import ConfigError, compose_config
+from sim.calendar import DAYS_PER_MONTH
+from sim.config import ConfigError
 from sim.model import simulate
 from sim.policies import POLICIES
+from sim.registry import compose_config
 from sim.tables import Tables
 from sim.truth import child_effects
 
@@ -96,7 +98,7 @@ def test_risk_tool_uses_only_what_intake_knew_when_the_report_arrived(risk_world
         {
             "prior_reports_child": prior_child.to_numpy(),
             "prior_reports_household": prior_household.to_numpy(),
-            "months_since_last_report": ((reports["time"] - last) / (365.25 / 12)).to_numpy(),
+            "months_since_last_report": ((reports["time"] - last) / (DAYS_PER_MONTH)).to_numpy(),
         },
         index=reports["report_id"].to_numpy(),
     )

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.config import compose_config
 from sim.model import simulate
+from sim.registry import compose_config
 from sim.scenarios import comparison_table, run_scenarios
 from sim.tables import Tables
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.config import compose_config
+from sim.registry import compose_config
 from sim.rng import Streams
 from sim.world.institutions import build_institutions
 from sim.world.population import ADULT_MONTHS, build_population

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from estimators import ESTIMATORS, SamplerConfig
-from sim.config import compose_config
+from sim.registry import compose_config
 from sim.trials import TRIALS
 from tests.recovery import bias, covered_90, summary
 

@@ -22,8 +22,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.config import compose_config
 from sim.config.validate import ConfigError
+from sim.registry import compose_config
 from sim.report.build import Change, build_context, change_words, report_tables
 from sim.report.html import render_html
 from sim.report.i18n import Locale, texts
@@ -206,7 +206,8 @@ def test_every_text_is_in_both_languages_with_the_same_placeholders():
 
 def test_every_outcome_cost_item_and_policy_has_a_label_in_both_languages():
     from sim.config.schema import MEASURE_TYPES
-    from sim.policies import POLICIES, Policy
+    from sim.hooks import Policy
+    from sim.policies import POLICIES
     from sim.report.build import BREACHES
     from sim.summary import OUTCOMES
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from estimators import ESTIMATORS, DataError, SamplerConfig, to_frame
-from sim.config import compose_config
+from sim.registry import compose_config
 from sim.trials import TRIALS
 from tests.conftest import analyse_from_cli, cli
 

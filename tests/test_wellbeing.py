@@ -4,8 +4,8 @@ measures that raise it by their effect a year."""
 import numpy as np
 import pytest
 
-from sim.config import compose_config
 from sim.config.schema import MEASURE_TYPES
+from sim.registry import compose_config
 from sim.rng import Streams
 from sim.world.population import build_population
 from sim.world.wellbeing import NO_MEASURE, Wellbeing

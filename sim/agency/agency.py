@@ -19,9 +19,10 @@ import simpy
 
 from sim.agency import decisions as dec
 from sim.agency.caseworkers import CaseworkerPool
+from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR
 from sim.config.schema import MEASURE_TYPES, SOURCES, WorldConfig
-from sim.eventlog import DAYS_PER_MONTH, EventLog
-from sim.policies.base import Hooks
+from sim.eventlog import EventLog
+from sim.hooks import Hooks
 from sim.rng import Streams
 from sim.world.reports import ReportBatch
 from sim.world.world import World
@@ -460,7 +461,7 @@ class Agency:
             wait = due_months * DAYS_PER_MONTH * self._workload(case) * lateness
             breakdown_in = math.inf
             if dec.level_of(case.measure) == dec.LEVEL_PLACED:
-                rate = f.breakdown_rate_per_year[min(int(self._age(case.child) // 6), 2)] / 365.25
+                rate = f.breakdown_rate_per_year[min(int(self._age(case.child) // 6), 2)] / DAYS_PER_YEAR
                 if self.hooks:
                     rate = self.hooks.breakdown_rate(case, rate)
                 if rate > 0:

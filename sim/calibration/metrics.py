@@ -1,332 +1,67 @@
-"""One small function per calibration target: the simulated value of a published figure, computed from a
-world's tables (:class:`sim.tables.Tables`) over the observation period.
+"""The calibration targets' metrics: each target id in ``conf/targets/*.csv`` mapped to the quantity of
+:mod:`sim.measures` that is its simulated value, computed from a world's tables over the observation period.
 
-Rates and shares are pooled over the observation years of one replication (ratios of sums), so years with few
-events do not get the same weight as busy ones. Stocks are counted on 31 December. The "group" of a child
-for the outcome gaps is the measure it had in the prior 12 months, placement over preventive (a planning
-assumption; sources give no definition): for exams the 12 months before the exam, for yearly outcomes the calendar year.
-
-``METRICS`` maps each target id in ``conf/targets/*.csv`` to its function.
+``METRICS`` maps level and direction targets to their functions; ``DIRECTIONS`` holds the predicate a direction
+target's mean must satisfy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
-import pandas as pd
 
-from sim.config.schema import PLACEMENT_TYPES
+from sim import measures as m
 from sim.tables import Tables
 
 Metric = Callable[[Tables], float | np.ndarray]
-METRICS: dict[str, Metric] = {}
 
-PREVENTIVE_KINDS = ("preventive", "home_based")
-FAMILY = ("network_foster", "foster_family")
-DAYS_PER_YEAR = 365.25
 
-
-def metric(name: str) -> Callable[[Metric], Metric]:
-    def register(fn: Metric) -> Metric:
-        METRICS[name] = fn
-        return fn
-
-    return register
-
-
-def _ratio(num: float, den: float) -> float:
-    return float(num) / float(den) if den else float("nan")
-
-
-# ------------------------------------------------------------------ shared building blocks
-def child_years(t: Tables) -> float:
-    """Child-years lived in the municipality during the observation period."""
-    return t.observed(t.panel)["months_present"].sum() / 12.0
-
-
-def reports_by_child_year(t: Tables) -> pd.Series:
-    """Number of reports per (year, child) among children reported in the observation period."""
-    return t.observed(t.reports).groupby(["year", "child_id"]).size()
-
-
-def events_of(t: Tables, *types: str, observed: bool = True) -> pd.DataFrame:
-    ev = t.observed(t.events) if observed else t.events
-    return ev[ev["event"].isin(types)]
-
-
-def measure_spells(t: Tables) -> pd.DataFrame:
-    """Every measure as a spell: child_id, case_id, kind, start, end (days; end = horizon if still running).
-
-    A case runs one measure at a time and logs measure_end before the next measure_start, so the i-th start
-    of a case pairs with its i-th end.
-    """
-    ev = t.events
-    starts = ev[ev["event"] == "measure_start"][["child_id", "case_id", "kind", "time"]].copy()
-    ends = ev[ev["event"] == "measure_end"][["case_id", "time"]].copy()
-    starts["n"] = starts.groupby("case_id").cumcount()
-    ends["n"] = ends.groupby("case_id").cumcount()
-    spells = starts.merge(ends.rename(columns={"time": "end"}), on=["case_id", "n"], how="left")
-    spells = spells.rename(columns={"time": "start"}).drop(columns="n")
-    spells["end"] = spells["end"].fillna(t.horizon)
-    return spells
-
-
-def new_placements(t: Tables) -> pd.DataFrame:
-    """Placement starts that begin a placement episode (not the re-placement after a breakdown), with the
-    child's age at the start. Observation period only."""
-    ev = t.events
-    starts = ev[(ev["event"] == "measure_start") & ev["kind"].isin(PLACEMENT_TYPES)]
-    breakdowns = ev[ev["event"] == "breakdown"].set_index(["case_id", "time"]).index
-    first = ~starts.set_index(["case_id", "time"]).index.isin(breakdowns)
-    out = t.observed(starts[first])
-    return out.assign(age=t.age_at(out["child_id"], out["time"]))
-
-
-def group_in_year(panel: pd.DataFrame) -> pd.Series:
-    """placed / preventive / others for each child-year: the measure in that calendar year."""
-    preventive_or_none = np.where(panel["months_preventive"] > 0, "preventive", "others")
-    return pd.Series(np.where(panel["months_placed"] > 0, "placed", preventive_or_none), index=panel.index)
-
-
-def exams_with_group(t: Tables) -> pd.DataFrame:
-    """Exams in the observation period with the group from measures in the 12 months before the exam."""
-    exams = t.observed(t.events)
-    exams = exams[(exams["event"] == "outcome") & (exams["kind"] == "exam")][["child_id", "time", "value", "flag"]]
-    spells = measure_spells(t)
-    spells = spells[spells["child_id"].isin(exams["child_id"])]
-    joined = exams.reset_index().merge(spells, on="child_id", how="left", suffixes=("", "_m"))
-    overlap = (joined["start"] < joined["time"]) & (joined["end"] > joined["time"] - DAYS_PER_YEAR)
-    joined["placed"] = overlap & joined["kind"].isin(PLACEMENT_TYPES)
-    joined["measure"] = overlap
-    flags = joined.groupby("index")[["placed", "measure"]].any()
-    exams = exams.join(flags)
-    exams["group"] = np.where(exams["placed"], "placed", np.where(exams["measure"], "preventive", "others"))
-    return exams.rename(columns={"value": "grade", "flag": "taken"})
-
-
-# ------------------------------------------------------------------ reports
-@metric("reports_per_1000_children")
-def reports_per_1000_children(t: Tables) -> float:
-    return 1000 * _ratio(len(t.observed(t.reports)), child_years(t))
-
-
-@metric("children_reported_per_1000")
-def children_reported_per_1000(t: Tables) -> float:
-    return 1000 * _ratio(len(reports_by_child_year(t)), child_years(t))
-
-
-@metric("reports_per_reported_child")
-def reports_per_reported_child(t: Tables) -> float:
-    counts = reports_by_child_year(t)
-    return _ratio(counts.sum(), len(counts))
-
-
-@metric("share_reported_2plus")
-def share_reported_2plus(t: Tables) -> float:
-    counts = reports_by_child_year(t)
-    return _ratio((counts >= 2).sum(), len(counts))
-
-
-def source_share(t: Tables, *sources: str) -> float:
-    rep = t.observed(t.reports)
-    return _ratio(rep["source"].isin(sources).sum(), len(rep))
-
-
-for _id, _sources in {
-    "source_share_school": ("school",),
-    "source_share_health": ("health", "hospital"),
-    "source_share_police": ("police",),
-    "source_share_daycare": ("daycare",),
-    "source_share_anonymous": ("anonymous",),
-    "source_share_other": ("family", "other"),
-}.items():
-    metric(_id)(lambda t, s=_sources: source_share(t, *s))
-
-
-def share_reported_at_ages(t: Tables, lo: int, hi: int) -> float:
-    """Share of children aged lo..hi (age reached in the year) with a report in the year."""
-    panel = t.observed(t.panel)
-    panel = panel[(panel["age"] >= lo) & (panel["age"] <= hi)]
-    reported = panel["reports"] > 0
-    return _ratio((reported * panel["months_present"]).sum(), panel["months_present"].sum())
-
-
-@metric("report_age_order")
-def report_age_order(t: Tables) -> np.ndarray:
-    """Shares reported at 0-5, 6-11, 12-17, 4-5 and 6-7 (direction target: rises with age, jump at 6)."""
-    return np.array([share_reported_at_ages(t, lo, hi) for lo, hi in ((0, 5), (6, 11), (12, 17), (4, 5), (6, 7))])
-
-
-def report_age_order_holds(v: np.ndarray) -> bool:
-    return bool(v[0] < v[1] < v[2] and v[4] > v[3])
-
-
-# ------------------------------------------------------------------ the agency's process
-@metric("screened_within_24h")
-def screened_within_24h(t: Tables) -> float:
-    return float(t.observed(t.reports)["screened_within_24h"].astype("float").mean())
-
-
-@metric("investigation_within_4m")
-def investigation_within_4m(t: Tables) -> float:
-    ends = events_of(t, "investigation_end")
-    return float(ends.loc[ends["kind"] == "completed", "flag"].astype(float).mean())
-
-
-@metric("measures_without_investigation")
-def measures_without_investigation(t: Tables) -> float:
-    """Preventive (§ 11 and § 52) measures started in a case that had no § 50 investigation before."""
-    starts = events_of(t, "measure_start")
-    starts = starts[starts["kind"].isin(PREVENTIVE_KINDS)]
-    inv = events_of(t, "investigation_start", observed=False).groupby("case_id")["time"].min()
-    first_inv = inv.reindex(starts["case_id"]).to_numpy()
-    without = ~(first_inv <= starts["time"].to_numpy())  # NaN (never investigated) counts as without
-    return _ratio(without.sum(), len(starts))
-
-
-@metric("followup_within_3m")
-def followup_within_3m(t: Tables) -> float:
-    fu = events_of(t, "followup")
-    return float(fu["flag"].dropna().astype(float).mean())
-
-
-@metric("child_not_involved_enough")
-def child_not_involved_enough(t: Tables) -> float:
-    decisions = events_of(t, "decision", "escalation")
-    return 1.0 - float(decisions["flag"].dropna().astype(float).mean())
-
-
-@metric("caseload_per_caseworker")
-def caseload_per_caseworker(t: Tables) -> float:
-    return float(t.observed(t.agency_monthly)["caseload_mean"].mean())
-
-
-# ------------------------------------------------------------------ measures and placements (31 December stocks)
-def dec31(t: Tables) -> pd.DataFrame:
-    panel = t.observed(t.panel)
-    return panel[panel["present_dec31"]]
-
-
-@metric("preventive_per_1000")
-def preventive_per_1000(t: Tables) -> float:
-    stock = dec31(t)
-    return 1000 * _ratio(stock["preventive_dec31"].sum(), len(stock))
-
-
-@metric("placed_per_1000")
-def placed_per_1000(t: Tables) -> float:
-    stock = dec31(t)
-    return 1000 * _ratio(stock["placed_dec31"].sum(), len(stock))
-
-
-@metric("placed_share_12_17")
-def placed_share_12_17(t: Tables) -> float:
-    placed = dec31(t)
-    placed = placed[placed["placed_dec31"]]
-    return _ratio((placed["age"] >= 12).sum(), len(placed))
-
-
-def placement_share(t: Tables, *kinds: str) -> float:
-    placed = dec31(t)["placement_type_dec31"].dropna()
-    return _ratio(placed.isin(kinds).sum(), len(placed))
-
-
-for _id, _kinds in {
-    "placement_share_family": FAMILY,
-    "placement_share_institution": ("institution",),
-    "placement_share_opholdssted": ("opholdssted",),
-    "placement_share_other": ("other_placement",),
-}.items():
-    metric(_id)(lambda t, k=_kinds: placement_share(t, *k))
-
-
-@metric("network_share_of_family_care")
-def network_share_of_family_care(t: Tables) -> float:
-    placed = dec31(t)["placement_type_dec31"].dropna()
-    return _ratio((placed == "network_foster").sum(), placed.isin(FAMILY).sum())
-
-
-@metric("new_placements_per_1000")
-def new_placements_per_1000(t: Tables) -> float:
-    return 1000 * _ratio(len(new_placements(t)), child_years(t))
-
-
-@metric("new_placements_share_under5")
-def new_placements_share_under5(t: Tables) -> float:
-    starts = new_placements(t)
-    return _ratio((starts["age"] < 5).sum(), len(starts))
-
-
-@metric("placement_exit_rate")
-def placement_exit_rate(t: Tables) -> float:
-    """Placed on 1 January and not placed on 31 December (ageing out or moving away included)."""
-    jan = t.observed(t.panel)
-    jan = jan[jan["placed_jan1"]]
-    return _ratio((~jan["placed_dec31"]).sum(), len(jan))
-
-
-@metric("placement_breakdown_rate")
-def placement_breakdown_rate(t: Tables) -> float:
-    """Breakdowns in a year per child placed at some time in that year."""
-    placed = t.observed(t.panel)
-    return _ratio(len(events_of(t, "breakdown")), (placed["months_placed"] > 0).sum())
-
-
-@metric("placement_breakdown_share_13_17")
-def placement_breakdown_share_13_17(t: Tables) -> float:
-    breakdowns = events_of(t, "breakdown")
-    age = t.age_at(breakdowns["child_id"], breakdowns["time"])
-    return _ratio((age >= 13).sum(), len(age))
-
-
-# ------------------------------------------------------------------ wellbeing and long-run outcomes
-@metric("heavy_problems_0_6")
-def heavy_problems_0_6(t: Tables) -> float:
-    young = t.observed(t.panel)
-    young = young[young["age"] <= 6]
-    return _ratio(young["months_faring_badly"].sum(), young["months_present"].sum())
-
-
-def exam_taken(t: Tables, group: str) -> float:
-    exams = exams_with_group(t)
-    return float(exams.loc[exams["group"] == group, "taken"].astype(float).mean())
-
-
-def exam_grade(t: Tables, group: str) -> float:
-    exams = exams_with_group(t)
-    return float(exams.loc[(exams["group"] == group) & exams["taken"].astype(bool), "grade"].mean())
-
-
-for _group in ("preventive", "placed", "others"):
-    metric(f"exam_taken_{_group}")(lambda t, g=_group: exam_taken(t, g))
-metric("exam_grade_others")(lambda t: exam_grade(t, "others"))
-for _group in ("preventive", "placed"):
-    metric(f"exam_grade_gap_{_group}")(lambda t, g=_group: exam_grade(t, "others") - exam_grade(t, g))
-
-
-def absence(t: Tables, group: str) -> float:
-    panel = t.observed(t.panel)
-    panel = panel[panel["absence"].notna()]
-    return float(panel.loc[group_in_year(panel) == group, "absence"].mean())
-
-
-for _group in ("others", "preventive", "placed"):
-    metric(f"absence_{_group}")(lambda t, g=_group: absence(t, g))
-
-
-def charged(t: Tables, lo: int, hi: int, measures: bool | None) -> float:
-    panel = t.observed(t.panel)
-    panel = panel[(panel["age"] >= lo) & (panel["age"] <= hi)]
-    if measures is not None:
-        had = (panel["months_placed"] + panel["months_preventive"]) > 0
-        panel = panel[had == measures]
-    return _ratio((panel["crime_charges"] > 0).sum(), len(panel))
-
-
-metric("charged_12_14_measures")(lambda t: charged(t, 12, 14, True))
-metric("charged_12_14_others")(lambda t: charged(t, 12, 14, False))
-metric("youth_crime_10_17")(lambda t: charged(t, 10, 17, None))
+def _exam_grade_gap(t: Tables, group: str) -> float:
+    return m.exam_grade(t, "others") - m.exam_grade(t, group)
+
+
+METRICS: dict[str, Metric] = {
+    "reports_per_1000_children": m.reports_per_1000_children,
+    "children_reported_per_1000": m.children_reported_per_1000,
+    "reports_per_reported_child": m.reports_per_reported_child,
+    "share_reported_2plus": m.share_reported_2plus,
+    "source_share_school": partial(m.source_share, sources=("school",)),
+    "source_share_health": partial(m.source_share, sources=("health", "hospital")),
+    "source_share_police": partial(m.source_share, sources=("police",)),
+    "source_share_daycare": partial(m.source_share, sources=("daycare",)),
+    "source_share_anonymous": partial(m.source_share, sources=("anonymous",)),
+    "source_share_other": partial(m.source_share, sources=("family", "other")),
+    "report_age_order": m.report_age_order,
+    "screened_within_24h": m.screened_within_24h,
+    "investigation_within_4m": m.investigation_within_4m,
+    "measures_without_investigation": m.measures_without_investigation,
+    "followup_within_3m": m.followup_within_3m,
+    "child_not_involved_enough": m.child_not_involved_enough,
+    "caseload_per_caseworker": m.caseload_per_caseworker,
+    "preventive_per_1000": m.preventive_per_1000,
+    "placed_per_1000": m.placed_per_1000,
+    "placed_share_12_17": m.placed_share_12_17,
+    "placement_share_family": partial(m.placement_share, kinds=m.FAMILY),
+    "placement_share_institution": partial(m.placement_share, kinds=("institution",)),
+    "placement_share_opholdssted": partial(m.placement_share, kinds=("opholdssted",)),
+    "placement_share_other": partial(m.placement_share, kinds=("other_placement",)),
+    "network_share_of_family_care": m.network_share_of_family_care,
+    "new_placements_per_1000": m.new_placements_per_1000,
+    "new_placements_share_under5": m.new_placements_share_under5,
+    "placement_exit_rate": m.placement_exit_rate,
+    "placement_breakdown_rate": m.placement_breakdown_rate,
+    "placement_breakdown_share_13_17": m.placement_breakdown_share_13_17,
+    "heavy_problems_0_6": m.heavy_problems_0_6,
+    **{f"exam_taken_{g}": partial(m.exam_taken, group=g) for g in ("preventive", "placed", "others")},
+    "exam_grade_others": partial(m.exam_grade, group="others"),
+    **{f"exam_grade_gap_{g}": partial(_exam_grade_gap, group=g) for g in ("preventive", "placed")},
+    **{f"absence_{g}": partial(m.absence, group=g) for g in ("others", "preventive", "placed")},
+    "charged_12_14_measures": partial(m.charged, lo=12, hi=14, measures=True),
+    "charged_12_14_others": partial(m.charged, lo=12, hi=14, measures=False),
+    "youth_crime_10_17": partial(m.charged, lo=10, hi=17, measures=None),
+}
 
 #: Direction targets: a predicate on the mean of the metric's vector.
-DIRECTIONS: dict[str, Callable[[np.ndarray], bool]] = {"report_age_order": report_age_order_holds}
+DIRECTIONS: dict[str, Callable[[np.ndarray], bool]] = {"report_age_order": m.report_age_order_holds}

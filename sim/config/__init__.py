@@ -1,17 +1,11 @@
-"""Typed configuration: schema, validation, and composing ``conf/`` with overrides."""
+"""Typed configuration: the schema, range checks, and composing ``conf/`` with overrides.
 
-from sim.config.load import CONF_DIR, compose_config, friendly_message, to_config, validate_config
-from sim.config.schema import Config, WorldConfig, register_configs
+The lowest layer: it imports no other part of the package. The policy, trial and estimator groups are open here
+and typed against :class:`Plugins`; ``sim.registry.compose_config`` composes a config with every registered one.
+"""
+
+from sim.config.load import CONF_DIR, Plugins, friendly_message
+from sim.config.schema import Config, WorldConfig
 from sim.config.validate import ConfigError
 
-__all__ = [
-    "CONF_DIR",
-    "Config",
-    "ConfigError",
-    "WorldConfig",
-    "compose_config",
-    "friendly_message",
-    "register_configs",
-    "to_config",
-    "validate_config",
-]
+__all__ = ["CONF_DIR", "Config", "ConfigError", "Plugins", "WorldConfig", "friendly_message"]

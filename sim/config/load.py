@@ -2,6 +2,10 @@
 
 Used twice: by ``python -m sim`` as a pre-flight before Hydra runs any job (so a bad key or value fails at
 start with one line, never a traceback), and by tests and notebooks that want a validated :class:`Config`.
+
+The schema leaves three groups open: ``policy``, ``trial`` and ``estimator``. What may fill them comes in as
+:class:`Plugins`, so this layer depends on no policy, trial design or estimator; :mod:`sim.registry` passes every
+registered one (``sim.registry.compose_config`` is what a notebook calls).
 """
 
 from __future__ import annotations
@@ -9,19 +13,58 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config.schema import Config, register_configs
+from sim.config.paths import get_value
+from sim.config.schema import Config
 from sim.config.validate import ConfigError, validate
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 _CONVERSION = re.compile(r"Value '(.*)' of type '\w+' could not be converted to (\w+)")
 _TYPE_WORDS = {"Integer": "a whole number", "Float": "a number", "Boolean": "true or false", "String": "text"}
 
-__all__ = ["CONF_DIR", "ConfigError", "compose_config", "friendly_message", "to_config", "validate_config"]
+__all__ = [
+    "CONF_DIR",
+    "ConfigError",
+    "Plugins",
+    "compose_config",
+    "friendly_message",
+    "register_configs",
+    "to_config",
+    "validate_config",
+]
+
+
+@dataclass(frozen=True)
+class Plugins:
+    """What may fill the schema's open groups: each policy's and trial design's typed ``Config`` by name, the
+    estimators' names and the estimator group's typed config."""
+
+    policies: Mapping[str, type] = field(default_factory=dict)
+    trials: Mapping[str, type] = field(default_factory=dict)
+    estimators: tuple[str, ...] = ()
+    estimator_config: type | None = None
+
+
+def register_configs(plugins: Plugins) -> None:
+    """Register the root schema in Hydra's ConfigStore (``conf/config.yaml`` lists it first), and each plug-in's
+    schema for its ``conf/<group>/<name>.yaml`` to extend (``/policy_schema/<name>``, ``/trial_schema/<name>``,
+    ``/estimator_schema/estimator``)."""
+    from hydra.core.config_store import ConfigStore
+
+    cs = ConfigStore.instance()
+    cs.store(name="schema", node=Config)
+    for name, schema in plugins.policies.items():
+        cs.store(group="policy_schema", name=name, node=schema)
+    for name, schema in plugins.trials.items():
+        cs.store(group="trial_schema", name=name, node=schema)
+    if plugins.estimator_config is not None:
+        cs.store(group="estimator_schema", name="estimator", node=plugins.estimator_config)
 
 
 def _allowed_keys(object_type: Any) -> list[str]:
@@ -93,15 +136,14 @@ def _extra_keys(node: DictConfig, schema: Any, path: str = "") -> None:
             _extra_keys(node[key], type(default), full)
 
 
-def typed_policies(raw: dict[str, Any]) -> dict[str, Any]:
-    """Each selected policy's settings as its typed ``Config`` (unknown keys and bad values are errors)."""
-    from sim.policies import POLICIES
-
+def typed_policies(raw: dict[str, Any], policies: Mapping[str, type]) -> dict[str, Any]:
+    """Each selected policy's settings as its typed ``Config`` from ``policies`` (name -> Config); unknown keys
+    and bad values are errors."""
     out: dict[str, Any] = {}
     for name, values in (raw or {}).items():
-        if name not in POLICIES:
-            raise ConfigError(f"unknown policy '{name}'; allowed: {', '.join(sorted(POLICIES))}")
-        schema = POLICIES[name].Config
+        if name not in policies:
+            raise ConfigError(f"unknown policy '{name}'; allowed: {', '.join(sorted(policies))}")
+        schema = policies[name]
         if dataclasses.is_dataclass(values):
             out[name] = values
         else:
@@ -128,21 +170,19 @@ def _typed_choice(raw: Any, registry: dict, key: str, none: tuple[str, ...]) -> 
     return registry[name](**values) if isinstance(registry[name], type) else registry[name]
 
 
-def validate_config(cfg: Config) -> Config:
+def validate_config(cfg: Config, plugins: Plugins) -> Config:
     """Range checks on every field, then the few rules that relate fields to each other."""
-    from estimators.base import ESTIMATORS, EstimatorConfig
-    from sim.trials import TRIALS
-
-    cfg.policy = typed_policies(cfg.policy)
-    cfg.trial = _typed_choice(cfg.trial, {n: t.Config for n, t in TRIALS.items()}, "trial", ("none",))
+    cfg.policy = typed_policies(cfg.policy, plugins.policies)
+    cfg.trial = _typed_choice(cfg.trial, dict(plugins.trials), "trial", ("none",))
     estimator = dict(cfg.estimator) if not dataclasses.is_dataclass(cfg.estimator) else cfg.estimator
     if not dataclasses.is_dataclass(estimator):
-        if estimator.get("name", "auto") not in ("auto", *ESTIMATORS):
+        if estimator.get("name", "auto") not in ("auto", *plugins.estimators):
             raise ConfigError(
                 f"estimator.name = {estimator['name']!r} is not allowed: choose one of auto, "
-                f"{', '.join(sorted(ESTIMATORS))}"
+                f"{', '.join(sorted(plugins.estimators))}"
             )
-        estimator = EstimatorConfig(**estimator)
+        if plugins.estimator_config is not None:
+            estimator = plugins.estimator_config(**estimator)
     cfg.estimator = estimator
     for node, path in ((cfg.trial, "trial"), (cfg.estimator, "estimator")):
         if dataclasses.is_dataclass(node):
@@ -164,8 +204,6 @@ def validate_config(cfg: Config) -> Config:
         )
     for i, free in enumerate(cfg.fit.parameters):
         key = f"fit.parameters[{i}]"
-        from sim.config.paths import get_value
-
         try:
             value = get_value(cfg, free.key) if free.key else None
         except ConfigError as exc:
@@ -176,14 +214,12 @@ def validate_config(cfg: Config) -> Config:
             raise ConfigError(f"{key} bounds are not allowed: need lower < upper (got {free.lower}, {free.upper})")
         if free.start is not None and not free.lower <= free.start <= free.upper:
             raise ConfigError(f"{key}.start = {free.start} is not allowed: must lie in [{free.lower}, {free.upper}]")
-    from sim.policies import POLICIES
-
     for i, scenario in enumerate(cfg.compare.scenarios):
-        unknown = [n for n in scenario.split("+") if n != "baseline" and n not in POLICIES]
+        unknown = [n for n in scenario.split("+") if n != "baseline" and n not in plugins.policies]
         if unknown or not scenario:
             raise ConfigError(
                 f"compare.scenarios[{i}] = {scenario!r} is not allowed: use baseline, a policy "
-                f"({', '.join(sorted(POLICIES))}) or policies joined by +"
+                f"({', '.join(sorted(plugins.policies))}) or policies joined by +"
             )
     cw = cfg.world.agency.caseworkers
     if cw.max_caseload < cw.nominal_caseload:
@@ -194,32 +230,31 @@ def validate_config(cfg: Config) -> Config:
     return cfg
 
 
-def to_config(cfg: DictConfig) -> Config:
+def to_config(cfg: DictConfig, plugins: Plugins) -> Config:
     """Typed, validated :class:`Config` from a composed DictConfig (raises :class:`ConfigError`)."""
     plain = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]) if "hydra" in cfg else cfg
     _extra_keys(plain, Config)
-    from sim.policies import POLICIES
-
     for name, node in (plain.get("policy") or {}).items():
-        if name in POLICIES and isinstance(node, DictConfig):
-            _extra_keys(node, POLICIES[name].Config, f"policy.{name}")
+        if name in plugins.policies and isinstance(node, DictConfig):
+            _extra_keys(node, plugins.policies[name], f"policy.{name}")
     try:
         obj = OmegaConf.to_object(plain)
     except Exception as exc:  # omegaconf raises several types; all become one message
         raise ConfigError(friendly_message(exc)) from exc
-    return validate_config(obj)
+    return validate_config(obj, plugins)
 
 
-def compose_config(overrides: list[str] | tuple[str, ...] = ()) -> Config:
-    """Compose ``conf/config.yaml`` with Hydra overrides and validate it, as ``python -m sim`` would."""
+def compose_config(overrides: list[str] | tuple[str, ...], plugins: Plugins) -> Config:
+    """Compose ``conf/config.yaml`` with Hydra overrides and validate it against ``plugins``, as ``python -m sim``
+    would."""
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    register_configs()
+    register_configs(plugins)
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base=None):
             cfg = compose(config_name="config", overrides=list(overrides))
     except Exception as exc:
         raise ConfigError(friendly_message(exc)) from exc
-    return to_config(cfg)
+    return to_config(cfg, plugins)

@@ -547,21 +547,3 @@ class Config:
             "doc": "the active policies by name (python -m sim policy=[risk_tool,free_municipality]); empty: baseline"
         },
     )
-
-
-def register_configs() -> None:
-    """Register the root schema in Hydra's ConfigStore (``conf/config.yaml`` lists it first)."""
-    from hydra.core.config_store import ConfigStore
-
-    from sim.policies import POLICIES
-
-    cs = ConfigStore.instance()
-    cs.store(name="schema", node=Config)
-    for name, policy in POLICIES.items():  # conf/policy/<name>.yaml extends /policy_schema/<name>
-        cs.store(group="policy_schema", name=name, node=policy.Config)
-    from estimators.base import EstimatorConfig
-    from sim.trials import TRIALS
-
-    for name, trial in TRIALS.items():  # conf/trial/<name>.yaml extends /trial_schema/<name>
-        cs.store(group="trial_schema", name=name, node=trial.Config)
-    cs.store(group="estimator_schema", name="estimator", node=EstimatorConfig)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtri
 
 EPS = 1e-3
 
@@ -40,12 +40,6 @@ def crossing(x: np.ndarray, power: np.ndarray, target: float, sqrt_scale: bool =
     t = (_probit(np.array([target]))[0] - p0) / (p1 - p0) if p1 != p0 else 1.0
     value = x0 + t * (x1 - x0)
     return float(value**2 if sqrt_scale else value), ""
-
-
-def normal_power(effect: float, se: float, alpha: float = 0.05) -> float:
-    """Two-sided power of a Wald test of ``effect`` with standard error ``se``."""
-    z = ndtri(1 - alpha / 2)
-    return float(ndtr(abs(effect) / se - z) + ndtr(-abs(effect) / se - z))
 
 
 def bisect_size(

@@ -1,4 +1,4 @@
-"""Replications on Ray (``diagnose.backend=ray``): the same :func:`sim.diagnosis.runner.replicate` in Ray actors,
+"""Replications on Ray (``diagnose.backend=ray``): the same :class:`sim.diagnosis.replicate.Replicator` in Ray actors,
 each keeping its trial, compiled model and worlds, the records stored by the driver as they arrive.
 
 ``diagnose.ray_address=local`` (the default) starts a private Ray instance on this machine, bound to 127.0.0.1,
@@ -13,23 +13,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sim.diagnosis import runner
+from sim.diagnosis.plan import Plan
+from sim.diagnosis.replicate import Replicator
 from sim.diagnosis.store import Store
 
 
-class _Replicator:
-    """A Ray actor: one process's trial, estimator and worlds, reused for every replication it is given."""
+class _Actor:
+    """A Ray actor: one process's replicator (trial, estimator and worlds), reused for every replication."""
 
-    def __init__(self, plan: runner.Plan, worlds: dict[str, Any]) -> None:
-        runner._setup(plan)
-        runner._STATE["worlds"].update(worlds)
+    def __init__(self, plan: Plan, worlds: dict[str, Any]) -> None:
+        self.replicator = Replicator(plan, dict(worlds))
 
-    def run(self, plan: runner.Plan, seed: int, world: int) -> dict[str, Any]:
-        runner._setup(plan)
-        return runner.replicate(plan, seed, world, write=False)
+    def run(self, plan: Plan, seed: int, world: int) -> dict[str, Any]:
+        return self.replicator.run(plan, seed, world, write=False)
 
 
-def run_on_ray(plan: runner.Plan, jobs: list[tuple[int, int]], workers: int) -> Iterator[dict[str, Any]]:
+def run_on_ray(plan: Plan, jobs: list[tuple[int, int]], workers: int) -> Iterator[dict[str, Any]]:
     """Run (seed, world) ``jobs`` on ``workers`` Ray actors; yield each record once it is stored."""
     import os
 
@@ -48,7 +47,7 @@ def run_on_ray(plan: runner.Plan, jobs: list[tuple[int, int]], workers: int) -> 
         store = Store(plan.store)
         keys = {plan.world_keys[w] for _, w in jobs}
         worlds = {key: store.load_world(key) for key in keys}
-        actor = ray.remote(num_cpus=1)(_Replicator)
+        actor = ray.remote(num_cpus=1)(_Actor)
         pool = ActorPool([actor.remote(plan, worlds) for _ in range(max(1, workers))])
         for record in pool.map_unordered(lambda a, job: a.run.remote(plan, *job), jobs):
             store.write(record)

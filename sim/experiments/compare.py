@@ -15,6 +15,7 @@ import pandas as pd
 
 from sim.config.schema import Config
 from sim.model import arrow_table
+from sim.report import write_report
 from sim.runfolder import atomic_write_text, write_table
 from sim.scenarios import BASELINE, comparison_table, long_outcomes, run_scenarios, truth_table
 
@@ -57,7 +58,6 @@ def run(cfg: Config, out_dir: Path) -> list[Path]:
     for key, result in runs[0]["results"].items():
         files += write_both(out_dir, f"results/{key}", result)
     files += [p for p in (out_dir / "scenarios").rglob("*.parquet")] if (out_dir / "scenarios").exists() else []
-    from sim.report import write_report
 
     files += write_report(out_dir, cfg.report.language)
     print(render(table, c.scenarios))

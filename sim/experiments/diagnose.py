@@ -31,11 +31,13 @@ from sim.config.paths import get_value, with_values
 from sim.config.schema import Config
 from sim.config.validate import ConfigError
 from sim.diagnosis.diagnosands import RULES, describe, diagnose
+from sim.diagnosis.plan import RECORD_FIELDS, Plan
 from sim.diagnosis.power import bisect_size, crossing
-from sim.diagnosis.runner import RECORD_FIELDS, Plan, run_point, worker_pool
+from sim.diagnosis.runner import run_point, worker_pool
 from sim.diagnosis.store import merge
 from sim.experiments.trials import design, estimator_for, outcomes_for
 from sim.model import arrow_table
+from sim.report import write_report
 from sim.runfolder import atomic_write_text, write_table
 
 BOOLEAN = ("converged", "failed")
@@ -219,7 +221,6 @@ def run(cfg: Config, out_dir: Path) -> list[Path]:
     diagnosands = pd.concat(diags, ignore_index=True).drop_duplicates(["point", "diagnosand"])
     files.append(write_table(out_dir / "replications.parquet", arrow_table(replications)))
     files.append(atomic_write_text(out_dir / "diagnosands.csv", diagnosands.to_csv(index=False, float_format="%.6g")))
-    from sim.report import write_report
 
     files += write_report(out_dir, cfg.report.language)
     print(f"Results in {out_dir}; the report: {out_dir / 'report.html'}")

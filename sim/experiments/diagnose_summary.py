@@ -25,79 +25,19 @@ import pandas as pd
 from hydra.experimental.callback import Callback
 
 from sim.diagnosis.diagnosands import wide
-from sim.diagnosis.power import crossing
-from sim.report.i18n import LANGUAGES
+from sim.diagnosis.sweep import DESIGN, choose, gather, mde_table, size_table
+from sim.report import write_report
+from sim.report.diagnosis import line_groups, load_diagnosis_inputs
+from sim.report.figures import png_bytes, power_curve_figure
+from sim.report.i18n import LANGUAGES, Locale
 from sim.runfolder import atomic_write_bytes, atomic_write_text
 
 OUTPUTS = ("diagnosands.csv", "power_curve.png", "mde.csv", "size_for_power.csv", "report.html")
-DESIGN = ("trial", "estimator", "mode", "outcome", "estimand", "rule", "world_name", "run_seed", "worlds")
-
-
-def gather(sweep: Path) -> pd.DataFrame:
-    """Every run's ``diagnosands.csv`` below ``sweep`` (not the sweep's own), one table."""
-    sweep = Path(sweep)
-    files = sorted(p for p in sweep.rglob("diagnosands.csv") if p.parent != sweep)
-    if not files:
-        raise FileNotFoundError(f"no diagnosands.csv below {sweep}: is it a diagnosis sweep folder?")
-    frames = [pd.read_csv(f).assign(run=str(f.parent.relative_to(sweep))) for f in files]
-    return pd.concat(frames, ignore_index=True).drop_duplicates(["point", "rule", "diagnosand"])
-
-
-def varying(points: pd.DataFrame) -> list[str]:
-    """Design columns whose value differs between points."""
-    candidates = [c for c in points.columns if c.startswith("trial.") or c in DESIGN]
-    return [c for c in candidates if points[c].astype(str).nunique() > 1]
-
-
-def choose(points: pd.DataFrame, size: str | None, effect: str | None) -> tuple[str, str | None, list[str]]:
-    """The size column, the effect column (if any) and the other columns that tell lines apart."""
-    vary = varying(points)
-    trial_vary = [c for c in vary if c.startswith("trial.")]
-    size = size or ("trial.n_reports" if "trial.n_reports" in points else (trial_vary[0] if trial_vary else None))
-    if size is None or size not in points:
-        raise ValueError(f"no size column to plot against (have {', '.join(trial_vary) or 'no varying setting'})")
-    if effect is None:
-        rest = [c for c in trial_vary if c != size]
-        effect = "trial.assumed_risk_ratio" if "trial.assumed_risk_ratio" in rest else (rest[0] if rest else None)
-    others = [c for c in vary if c not in (size, effect)]
-    return size, effect, others
-
-
-def mde_table(points: pd.DataFrame, size: str, effect: str | None, others: list[str], target: float) -> pd.DataFrame:
-    """Per size (and other setting): the effect at which power reaches ``target``, interpolated over effects."""
-    rows = []
-    for key, group in points.groupby([size, *others], dropna=False):
-        g = group.assign(abs_effect=(group["mean_truth"] - group["null"]).abs()).sort_values("abs_effect")
-        value, note = crossing(g["abs_effect"], g["power"], target)
-        row = dict(zip([size, *others], key if isinstance(key, tuple) else (key,), strict=True))
-        row.update(power_target=target, effects_tried=len(g), mde=value, note=note)
-        if effect is not None:
-            setting = np.interp(value, g["abs_effect"], g[effect]) if np.isfinite(value) else np.nan
-            row[f"mde_{effect.removeprefix('trial.')}"] = setting
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def size_table(points: pd.DataFrame, size: str, lines: list[str], target: float) -> pd.DataFrame:
-    """Per line (effect size and other settings): the size at which power reaches ``target``."""
-    rows = []
-    groups = points.groupby(lines, dropna=False) if lines else [((), points)]
-    for key, group in groups:
-        g = group.sort_values(size)
-        value, note = crossing(g[size], g["power"], target, sqrt_scale=True)
-        row = dict(zip(lines, key if isinstance(key, tuple) else (key,), strict=True))
-        row.update(power_target=target, sizes_tried=len(g), size=value, note=note)
-        rows.append(row)
-    return pd.DataFrame(rows)
 
 
 def plot(points: pd.DataFrame, size: str, lines: list[str], target: float, path: Path) -> Path:
     """Power against size, one line per combination of ``lines``, 95% Monte Carlo bands, the target dashed (the
     report's figure, in English)."""
-    from sim.report.diagnosis import line_groups
-    from sim.report.figures import png_bytes, power_curve_figure
-    from sim.report.i18n import Locale
-
     t = Locale("en")
     first = points.iloc[0]
     title = f"{first['trial']}: {first['outcome']}, {first['estimand']} ({first['mode']}), rule {first['rule']}"
@@ -142,9 +82,6 @@ def summarise(
         label = ", ".join(f"{c.removeprefix('trial.')} = {r[c]}" for c in lines)
         value = f"{r['size']:.0f}" if np.isfinite(r["size"]) else f"not bracketed ({r['note']})"
         say(f"{size.removeprefix('trial.')} for {target:.0%} power{' (' + label + ')' if label else ''}: {value}")
-    from sim.report import write_report
-    from sim.report.diagnosis import load_diagnosis_inputs
-
     files += write_report(sweep, language, inputs=load_diagnosis_inputs(sweep, size, effect, target))
     say(f"Written: {', '.join(p.name for p in files)}")
     return files

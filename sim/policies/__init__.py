@@ -8,10 +8,10 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from sim.policies.base import POLICIES, Context, Hooks, Policy, register
+from sim.policies.base import POLICIES, register
 
 for _module in pkgutil.iter_modules(__path__):
     if _module.name != "base":
         importlib.import_module(f"{__name__}.{_module.name}")
 
-__all__ = ["POLICIES", "Context", "Hooks", "Policy", "register"]
+__all__ = ["POLICIES", "register"]

@@ -1,43 +1,14 @@
-"""What a policy is: a typed config, an optional change to the world's parameters, and optional hooks into
-the world and the agency. Baseline is no policy.
-
-A policy module (``sim/policies/<name>.py``) defines a :class:`Policy` subclass with a ``name`` and a ``Config``
-dataclass (fields made with :mod:`sim.config.fields`, so every value is range-checked and documented), and
-decorates it with :func:`register`. ``conf/policy/<name>.yaml`` selects it: ``python -m sim policy=<name>``.
-Nothing else needs to change to add a policy.
-
-Hooks are called by the world and the agency through :class:`Hooks`, which chains every active policy in name
-order. Each default leaves the world exactly as it is, so a policy whose effect parameters are zero gives the
-same event log as baseline.
+"""The policies' registry. A policy module (``sim/policies/<name>.py``) defines a :class:`sim.hooks.Policy`
+subclass with a ``name`` and a ``Config`` dataclass (fields made with :mod:`sim.config.fields`, so every value is
+range-checked and documented), and decorates it with :func:`register`. ``conf/policy/<name>.yaml`` selects it:
+``python -m sim policy=<name>``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
-
-from sim.config.fields import count
-
-if TYPE_CHECKING:
-    import simpy
-
-    from sim.agency.agency import Agency, Case
-    from sim.config.schema import WorldConfig
-    from sim.eventlog import EventLog
-    from sim.rng import Streams
-    from sim.world.reports import ReportBatch
-    from sim.world.world import World
+from sim.hooks import Policy
 
 POLICIES: dict[str, type[Policy]] = {}
-
-
-@dataclass
-class PolicyConfig:
-    """Settings every policy has; a policy's own ``Config`` extends this."""
-
-    start_year: int = count(
-        0, "calendar year the policy starts (in January); 0: from the first month, burn-in included"
-    )
 
 
 def register(cls: type[Policy]) -> type[Policy]:
@@ -46,122 +17,3 @@ def register(cls: type[Policy]) -> type[Policy]:
         raise TypeError(f"{cls.__name__} needs a name")
     POLICIES[cls.name] = cls
     return cls
-
-
-@dataclass
-class Context:
-    """What a policy may touch while a world runs."""
-
-    env: simpy.Environment
-    world: World
-    agency: Agency
-    streams: Streams
-    log: EventLog
-
-
-class Policy:
-    """A policy: override the hooks it needs; every default is 'no change'."""
-
-    name: ClassVar[str] = ""
-    Config: ClassVar[type] = object
-
-    def __init__(self, cfg: Any) -> None:
-        self.cfg = cfg
-        self.ctx: Context | None = None
-        self.active = False  # hooks act only once the policy has started
-
-    def start_month(self, first_year: int) -> int:
-        """The simulation month the policy starts (0: from the beginning)."""
-        start = getattr(self.cfg, "start_year", 0)
-        return 0 if start <= first_year else 12 * (start - first_year)
-
-    @classmethod
-    def neutral(cls) -> Any:
-        """Settings under which the policy changes nothing in the world (its effect parameters at zero): a test
-        checks that the event log then equals baseline's, apart from the policy's own records."""
-        raise NotImplementedError(f"{cls.__name__} must say which settings change nothing")
-
-    # ---------------------------------------------------------------- before the world is built
-    def adjust(self, world: WorldConfig) -> WorldConfig:
-        """The world's parameters under the policy (return a modified copy; never change ``world``)."""
-        return world
-
-    # ---------------------------------------------------------------- while it runs
-    def attach(self, ctx: Context) -> None:
-        """Called once when the world and agency exist."""
-        self.ctx = ctx
-
-    def on_month(self, month: int) -> ReportBatch | None:
-        """At every month start, after the world has drawn its reports; may return extra reports."""
-        return None
-
-    def screening(self, report: Any, judgement: float) -> float:
-        """The screener's judgement of a report (need scale)."""
-        return judgement
-
-    def involvement(self, case: Case, probability: float) -> float:
-        """Probability that the child is sufficiently involved in a decision."""
-        return probability
-
-    def measure_gain(self, case: Case, involved: bool) -> float:
-        """Multiplier on the wellbeing effect of the measure this case starts."""
-        return 1.0
-
-    def breakdown_rate(self, case: Case, rate: float) -> float:
-        """Yearly breakdown hazard of this case's placement."""
-        return rate
-
-    # ---------------------------------------------------------------- after the run
-    def yearly_costs(self) -> dict[str, float]:
-        """The policy's own running costs in DKK a year, by item (staff, licences)."""
-        return {}
-
-    def results(self) -> dict[str, Any]:
-        """Tables or figures the policy reports about itself (e.g. the risk tool's AUC)."""
-        return {}
-
-
-class Hooks:
-    """Every active policy's hooks, chained in name order."""
-
-    def __init__(self, policies: list[Policy]) -> None:
-        self.policies = sorted(policies, key=lambda p: p.name)
-
-    def __bool__(self) -> bool:
-        return bool(self.policies)
-
-    def attach(self, ctx: Context) -> None:
-        for p in self.policies:
-            p.attach(ctx)
-
-    def _active(self) -> list[Policy]:
-        return [p for p in self.policies if p.active]
-
-    def on_month(self, month: int) -> list[ReportBatch]:
-        out = []
-        for p in self._active():
-            batch = p.on_month(month)
-            if batch is not None and len(batch):
-                out.append(batch)
-        return out
-
-    def screening(self, report: Any, judgement: float) -> float:
-        for p in self._active():
-            judgement = p.screening(report, judgement)
-        return judgement
-
-    def involvement(self, case: Case, probability: float) -> float:
-        for p in self._active():
-            probability = p.involvement(case, probability)
-        return probability
-
-    def measure_gain(self, case: Case, involved: bool) -> float:
-        gain = 1.0
-        for p in self._active():
-            gain *= p.measure_gain(case, involved)
-        return gain
-
-    def breakdown_rate(self, case: Case, rate: float) -> float:
-        for p in self._active():
-            rate = p.breakdown_rate(case, rate)
-        return rate

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sim.config.fields import nonnegative, share
-from sim.policies.base import Context, Policy, PolicyConfig, register
+from sim.hooks import Context, Policy, PolicyConfig
+from sim.policies.base import register
 
 if TYPE_CHECKING:
     from sim.agency.agency import Case

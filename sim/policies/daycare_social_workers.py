@@ -23,14 +23,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from scipy.special import expit, logit
 
+from sim.calendar import DAYS_PER_MONTH
 from sim.config.fields import count, nonnegative, positive, positive_duration, probability, share
 from sim.config.schema import SOURCES
-from sim.eventlog import DAYS_PER_MONTH
-from sim.policies.base import Context, Policy, PolicyConfig, register
+from sim.hooks import Context, Policy, PolicyConfig
+from sim.policies.base import register
 from sim.world.reports import ReportBatch, _poisson_inverse, capped_exp_mean
 
 CONCERNS: tuple[str, ...] = (
@@ -87,6 +89,7 @@ class DaycareSocialWorkersConfig(PolicyConfig):
 class DaycareSocialWorkers(Policy):
     name = "daycare_social_workers"
     Config = DaycareSocialWorkersConfig
+    unit_costs: ClassVar[dict[str, str]] = {"social_worker_cost_dkk": "daycare_social_worker"}
 
     @classmethod
     def neutral(cls) -> DaycareSocialWorkersConfig:

@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING
 from sim.config.fields import caseload as cases
 from sim.config.fields import nonnegative, positive, positive_duration
 from sim.config.schema import MEASURE_TYPES, WorldConfig
-from sim.policies.base import Policy, PolicyConfig, register
+from sim.hooks import Policy, PolicyConfig
+from sim.policies.base import register
 
 if TYPE_CHECKING:
     from sim.agency.agency import Case

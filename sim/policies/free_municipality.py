@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from sim.config.fields import caseload as cases
 from sim.config.fields import nonnegative, positive_duration
 from sim.config.schema import WorldConfig
-from sim.policies.base import Policy, PolicyConfig, register
+from sim.hooks import Policy, PolicyConfig
+from sim.policies.base import register
 
 
 @dataclass

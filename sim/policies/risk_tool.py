@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -35,9 +36,12 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from sim.agency.report_table import report_table
+from sim.calendar import DAYS_PER_MONTH
 from sim.config.fields import choice, count, nonnegative, probability, share
 from sim.config.schema import SOURCES
-from sim.policies.base import Context, Policy, PolicyConfig, register
+from sim.hooks import Context, Policy, PolicyConfig
+from sim.policies.base import register
 
 #: The intake columns of reports.parquet the tool may use: all known when the report arrives.
 INTAKE_COLUMNS: tuple[str, ...] = (
@@ -178,6 +182,7 @@ class _Model:
 class RiskTool(Policy):
     name = "risk_tool"
     Config = RiskToolConfig
+    unit_costs: ClassVar[dict[str, str]] = {"cost_per_year_dkk": "risk_tool"}
 
     @classmethod
     def neutral(cls) -> RiskToolConfig:
@@ -199,8 +204,6 @@ class RiskTool(Policy):
             self._train(month)
 
     def _train(self, month: int) -> None:
-        from sim.model import report_table
-
         ctx, c = self.ctx, self.cfg
         reports = report_table(ctx.world, ctx.agency, as_of_month=month)
         first = month - 12 * c.training_years
@@ -237,7 +240,7 @@ class RiskTool(Policy):
         pop = w.pop
         child, hh = report.child, report.household
         x = design_matrix(
-            [(report.arrival / (365.25 / 12) - pop.child_birth[child]) / 12.0],
+            [(report.arrival / DAYS_PER_MONTH - pop.child_birth[child]) / 12.0],
             [pop.child_sex[child] == 1],
             [report.source],
             [report.sibling_of >= 0],
@@ -275,8 +278,6 @@ class RiskTool(Policy):
         return {"risk_tool": self.cfg.cost_per_year_dkk}
 
     def results(self) -> dict[str, pd.DataFrame]:
-        from sim.model import report_table
-
         if not self.models:
             return {}
         scores = pd.DataFrame(self.scores, columns=["report_id", "risk_3m", "risk_12m", "decile", "shown"])

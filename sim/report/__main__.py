@@ -8,7 +8,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from sim.report.html import render_folder
 from sim.report.i18n import LANGUAGES
+from sim.runfolder import atomic_write_text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,8 +21,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--language", choices=LANGUAGES, default="en", help="language of the report")
     parser.add_argument("--out", type=Path, default=None, help="file to write (default: report.<language>.html)")
     args = parser.parse_args(argv)
-    from sim.report.html import render_folder
-    from sim.runfolder import atomic_write_text
 
     try:
         html, _ = render_folder(args.folder, args.language)

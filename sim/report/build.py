@@ -16,8 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.calibration.targets import load_targets
+from sim.config.schema import MEASURE_TYPES, PLACEMENT_TYPES
+from sim.config.validate import ConfigError
+from sim.policies import POLICIES
+from sim.report import figures
 from sim.report.i18n import Locale, decimals_for
-from sim.report.inputs import ReportInputs
+from sim.report.inputs import ReportInputs, cost_items
 
 BASELINE = "baseline"
 #: The model needs about this many years of burn-in before stocks settle (docs/assumptions.md, A50).
@@ -56,23 +61,8 @@ CALIBRATION_TARGETS: dict[str, tuple[str, bool]] = {
     "caseload": ("caseload_per_caseworker", False),
     "youth_crime_10_17": ("youth_crime_10_17", False),
 }
-MEASURE_ITEMS = (
-    "preventive",
-    "home_based",
-    "network_foster",
-    "foster_family",
-    "institution",
-    "opholdssted",
-    "other_placement",
-)
-PLACEMENT_ITEMS = MEASURE_ITEMS[2:]
 #: Unit costs with a published source (docs/assumptions.md, A52); the rest are assumptions.
 PUBLISHED_UNIT_COSTS = ("foster_family", "institution", "opholdssted")
-#: Policies' own unit costs: policy -> (config key, label key).
-POLICY_UNIT_COSTS = {
-    "risk_tool": ("cost_per_year_dkk", "risk_tool"),
-    "daycare_social_workers": ("social_worker_cost_dkk", "daycare_social_worker"),
-}
 
 
 @dataclass
@@ -285,8 +275,6 @@ def calibration_check(inputs: ReportInputs) -> tuple[pd.DataFrame, str]:
     """The baseline's value of every comparison outcome that is also a published figure, against its band
     (the PASS rule of docs/calibration.md: lower <= mean <= upper). Returns the table and, if none could be
     checked, why."""
-    from sim.calibration.targets import load_targets
-    from sim.config.validate import ConfigError
 
     name = str(inputs.config.get("calibration", {}).get("targets", "denmark"))
     try:
@@ -584,7 +572,7 @@ STAGES: dict[str, tuple[str, ...]] = {
     "measures": (
         "preventive_starts_per_1000",
         "home_based_starts_per_1000",
-        *(f"{k}_starts_per_1000" for k in PLACEMENT_ITEMS),
+        *(f"{k}_starts_per_1000" for k in PLACEMENT_TYPES),
     ),
     "placements": ("new_placements_per_1000",),
 }
@@ -636,21 +624,6 @@ def over_time_table(inputs: ReportInputs) -> pd.DataFrame:
     return out[list(OVER_TIME_COLUMNS)]
 
 
-def cost_items(inputs: ReportInputs) -> pd.DataFrame:
-    """Per scenario and cost item (caseworkers, investigations, measures, placements, the policies' own), the
-    mean DKK a year; items a scenario does not have are left out."""
-    comp = inputs.comparison
-    costs = comp[comp["group"] == "costs"]
-    rows = []
-    for s in inputs.scenarios:
-        part = costs[(costs["scenario"] == s) & costs["mean"].notna()]
-        for r in part.to_dict("records"):
-            item = str(r["outcome"]).removeprefix("cost_")
-            if item != "total":
-                rows.append({"scenario": s, "item": item, "dkk_per_year": float(r["mean"])})
-    return pd.DataFrame(rows, columns=["scenario", "item", "dkk_per_year"])
-
-
 def cost_table(inputs: ReportInputs) -> pd.DataFrame:
     """Per scenario: total cost a year with its interval and difference from baseline, children helped (in a
     § 11 or § 52 measure or placed on an average day), cost per child helped, and the extra cost per
@@ -688,24 +661,21 @@ def cost_table(inputs: ReportInputs) -> pd.DataFrame:
 # ------------------------------------------------------------------ costs section
 def unit_costs(inputs: ReportInputs) -> list[tuple[str, float, bool]]:
     """(label key, DKK, published?) for every unit cost the run used, the policies' own included."""
-    from sim.policies import POLICIES
-
     costs = inputs.config.get("costs", {})
     out = [(k, float(v), k in PUBLISHED_UNIT_COSTS) for k, v in costs.items()]
     active = {p for s in inputs.scenarios for p in s.split("+") if p != BASELINE}
     chosen = inputs.config.get("policy") or {}
-    for policy, (key, label) in POLICY_UNIT_COSTS.items():
-        if policy not in active or policy not in POLICIES:
-            continue
+    for policy in sorted(active & set(POLICIES)):
         settings = chosen.get(policy) or {}
-        value = settings.get(key, getattr(POLICIES[policy].Config(), key))
-        out.append((label, float(value), False))
+        for key, label in POLICIES[policy].unit_costs.items():
+            value = settings.get(key, getattr(POLICIES[policy].Config(), key))
+            out.append((label, float(value), False))
     return out
 
 
 def costs_section(inputs: ReportInputs, t: Locale, table: pd.DataFrame, items: pd.DataFrame) -> Section:
     scenarios = inputs.scenarios
-    order = ["caseworkers", "investigations", *MEASURE_ITEMS]
+    order = ["caseworkers", "investigations", *MEASURE_TYPES]
     extra = [i for i in dict.fromkeys(items["item"]) if i not in order]
     rows = []
     for item in [*order, *extra]:
@@ -894,7 +864,6 @@ def report_tables(inputs: ReportInputs) -> dict[str, pd.DataFrame]:
 
 def build_context(inputs: ReportInputs, language: str, tables: dict[str, pd.DataFrame] | None = None) -> dict[str, Any]:
     """Everything the template shows, in one language: warnings, sections in order, and the figures."""
-    from sim.report import figures
 
     t = Locale(language)
     tables = tables if tables is not None else report_tables(inputs)

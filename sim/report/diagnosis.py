@@ -22,7 +22,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from sim.diagnosis.diagnosands import DIAGNOSANDS, usable
+from sim.diagnosis.sweep import choose, mde_table, size_table, varying
+from sim.report import figures
 from sim.report.build import Section, _capital, _finite, outcome_label, provenance, sentence
+from sim.report.figures import setting_label
 from sim.report.i18n import Locale, decimals_for
 from sim.report.inputs import RunMetadata, read_metadata
 
@@ -94,7 +98,6 @@ def point_table(long: pd.DataFrame) -> pd.DataFrame:
     first = long.drop_duplicates("point").set_index("point")[[c for c in design if c != "point"]]
     values = long.pivot(index="point", columns="diagnosand", values="value")
     mcse = long.pivot(index="point", columns="diagnosand", values="mcse").add_suffix("_mcse")
-    from sim.diagnosis.diagnosands import DIAGNOSANDS
 
     values = values.reindex(columns=list(dict.fromkeys([*DIAGNOSANDS, *values.columns])))
     mcse = mcse.reindex(columns=[f"{d}_mcse" for d in values.columns])
@@ -131,7 +134,6 @@ def load_diagnosis_inputs(
             size=curve if curve in long.columns else None,
             target=float(d.get("power_target", 0.8)),
         )
-    from sim.experiments.diagnose_summary import choose
 
     runs = sorted(dict.fromkeys(long["run"])) if "run" in long else []
     meta = sweep_metadata(folder, runs)
@@ -251,12 +253,6 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def setting_label(t: Locale, key: str) -> str:
-    from sim.report.figures import setting_label as label
-
-    return label(t, key)
 
 
 def setting_words(t: Locale, row: dict[str, Any], columns: list[str]) -> str:
@@ -499,7 +495,6 @@ def warnings(inputs: DiagnosisInputs, t: Locale) -> list[dict[str, str]]:
 
 
 def varying_columns(points: pd.DataFrame) -> list[str]:
-    from sim.experiments.diagnose_summary import varying
 
     return [c for c in varying(points) if c != "run"]
 
@@ -597,7 +592,6 @@ def line_groups(points: pd.DataFrame, lines: list[str], t: Locale) -> list[tuple
 def curve_sentences(t: Locale, inputs: DiagnosisInputs, points: pd.DataFrame) -> list[str]:
     """Per line of the power curve: power at the smallest and largest size tried and the size for the target
     power; per size, the minimum detectable effect."""
-    from sim.experiments.diagnose_summary import mde_table, size_table
 
     size, target = inputs.size, inputs.target
     pct = t.percent(target, 0)
@@ -719,7 +713,6 @@ def diagnosis_tables(inputs: DiagnosisInputs) -> dict[str, pd.DataFrame]:
 
 def diagnosands_section(inputs: DiagnosisInputs, t: Locale, row: dict[str, Any]) -> Section:
     """Every diagnosand of the design point with its value, Monte Carlo SE, unit and what it says."""
-    from sim.diagnosis.diagnosands import DIAGNOSANDS
 
     estimand = str(row["estimand"])
     rule = t(f"diagnosis.rules.{row['rule']}") if t.has(f"diagnosis.rules.{row['rule']}") else str(row["rule"])
@@ -822,7 +815,6 @@ def picture(key: str, t: Locale, image: str, missing: str = "", **values: Any) -
 
 
 def pictures_section(inputs: DiagnosisInputs, t: Locale, points: pd.DataFrame) -> Section:
-    from sim.report import figures
 
     out = []
     if inputs.size and len(points) > 1:
@@ -833,7 +825,6 @@ def pictures_section(inputs: DiagnosisInputs, t: Locale, points: pd.DataFrame) -
     main = inputs.main
     if main is not None:
         reps = _reps_of(inputs, str(main["point"]))
-        from sim.diagnosis.diagnosands import usable
 
         include = bool(inputs.meta.config.get("diagnose", {}).get("include_nonconverged", False))
         used = reps[usable(reps, include)] if len(reps) else reps

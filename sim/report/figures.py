@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.report.i18n import Locale
-from sim.report.inputs import ReportInputs
+from sim.report.inputs import ReportInputs, cost_items
 
 BASELINE = "baseline"
 #: Okabe-Ito colours (readable with colour blindness); baseline is dark grey.
@@ -232,8 +232,6 @@ def pictures(
     inputs: ReportInputs, t: Locale, tables: dict[str, pd.DataFrame], names: dict[str, str]
 ) -> list[dict[str, str]]:
     """Every figure of the report: id, title, caption, alt text and the base64 PNG (empty if not available)."""
-    from sim.report.build import cost_items
-
     out = []
     flow = tables["report_flow"]
     out.append(_picture("flow", t, flow_figure(flow, t, names) if len(flow) else ""))

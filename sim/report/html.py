@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.report.build import build_context, report_tables
+from sim.report.diagnosis import build_diagnosis_context, diagnosis_tables, is_diagnosis, load_diagnosis_inputs
 from sim.report.inputs import ReportInputs, load_inputs
 from sim.runfolder import atomic_write_text
 
@@ -42,7 +43,6 @@ def render_inputs(inputs: ReportInputs, language: str) -> tuple[str, dict[str, A
 def render_folder(folder: Path, language: str, inputs: Any = None) -> tuple[str, dict[str, Any]]:
     """The HTML and tables of a finished run folder: a comparison's (``comparison.parquet``) or a design
     diagnosis's (``diagnosands.csv``; ``inputs`` as already read, e.g. with a sweep's chosen size)."""
-    from sim.report.diagnosis import build_diagnosis_context, diagnosis_tables, is_diagnosis, load_diagnosis_inputs
 
     folder = Path(folder)
     if inputs is None and (folder / "comparison.parquet").exists():

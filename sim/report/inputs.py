@@ -16,6 +16,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from sim.config import CONF_DIR
+from sim.registry import compose_config
+
 #: Triage outcomes of a screening that take a report further than "no action".
 TAKEN_FURTHER = ("advice", "investigation", "acute")
 
@@ -115,8 +118,6 @@ def config_overrides(config: dict[str, Any]) -> list[str]:
     ``policy=[...]``."""
     import dataclasses
 
-    from sim.config.load import CONF_DIR, compose_config
-
     preset = []
     for group, default in PRESETS.items():
         name = str((config.get(group) or {}).get("name", default))
@@ -172,3 +173,18 @@ def load_inputs(folder: Path) -> ReportInputs:
         monthly=monthly,
         taken_further=taken,
     )
+
+
+def cost_items(inputs: ReportInputs) -> pd.DataFrame:
+    """Per scenario and cost item (caseworkers, investigations, measures, placements, the policies' own), the
+    mean DKK a year; items a scenario does not have are left out."""
+    comp = inputs.comparison
+    costs = comp[comp["group"] == "costs"]
+    rows = []
+    for s in inputs.scenarios:
+        part = costs[(costs["scenario"] == s) & costs["mean"].notna()]
+        for r in part.to_dict("records"):
+            item = str(r["outcome"]).removeprefix("cost_")
+            if item != "total":
+                rows.append({"scenario": s, "item": item, "dkk_per_year": float(r["mean"])})
+    return pd.DataFrame(rows, columns=["scenario", "item", "dkk_per_year"])

@@ -29,6 +29,7 @@ import pandas as pd
 
 from sim.config.fields import text
 from sim.config.schema import Config
+from sim.policies import POLICIES
 
 TRIALS: dict[str, type[Trial]] = {}
 
@@ -57,7 +58,6 @@ class TrialData:
 def with_policy(run: Config, name: str, **settings: Any) -> Config:
     """The run's world with policy ``name`` alone: the run's own settings of it if the run selected
     ``policy=<name>``, else its defaults, with ``settings`` (e.g. ``start_year``) on top. A trial's policy world."""
-    from sim.policies import POLICIES
 
     cfg = copy.deepcopy(run)
     own = run.policy.get(name) if isinstance(run.policy, dict) else None

@@ -30,10 +30,10 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from sim.calendar import DAYS_PER_MONTH
 from sim.config.fields import count, duration, positive_count, positive_duration
 from sim.config.schema import Config
 from sim.config.validate import ConfigError
-from sim.eventlog import DAYS_PER_MONTH
 from sim.model import simulate
 from sim.summary import case_timeline
 from sim.tables import Tables

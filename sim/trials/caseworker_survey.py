@@ -46,10 +46,10 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR
 from sim.config.fields import count, positive_count, positive_duration
 from sim.config.schema import PLACEMENT_TYPES, Config
 from sim.config.validate import ConfigError
-from sim.eventlog import DAYS_PER_MONTH
 from sim.model import simulate
 from sim.tables import Tables
 from sim.trials.base import Trial, TrialConfig, TrialData, register, with_policy, without_policies
@@ -57,7 +57,6 @@ from sim.trials.base import Trial, TrialConfig, TrialData, register, with_policy
 OUTCOMES = ("involved", "faring_badly_12m", "breakdown_12m")
 #: The events that log a decision with whether the child was involved (``child_not_involved_enough``).
 DECISION_EVENTS = ("decision", "escalation")
-DAYS_PER_YEAR = 365.25
 FOLLOW_UP_MONTHS = 12
 
 

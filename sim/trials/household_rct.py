@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from sim.calendar import DAYS_PER_YEAR
 from sim.config.fields import count, nonnegative, positive_count, probability
 from sim.config.schema import Config
 from sim.model import simulate
@@ -228,7 +229,9 @@ def _later_school(t: Tables, enrolled: pd.DataFrame) -> pd.DataFrame:
     ev = t.events
     exams = ev[(ev["event"] == "outcome") & (ev["kind"] == "exam")][["child_id", "time", "value"]]
     joined = enrolled[["child_id", "time"]].reset_index().merge(exams, on="child_id", suffixes=("", "_exam"))
-    joined = joined[(joined["time_exam"] > joined["time"]) & (joined["time_exam"] <= joined["time"] + 3 * 365.25)]
+    joined = joined[
+        (joined["time_exam"] > joined["time"]) & (joined["time_exam"] <= joined["time"] + 3 * DAYS_PER_YEAR)
+    ]
     grade = pd.Series(np.nan, index=enrolled.reset_index().index)
     grade[joined["index"]] = joined["value"].to_numpy()
     return pd.DataFrame(

@@ -5,7 +5,7 @@ reorganised toward early prevention with Socialstyrelsen, 2015-18, and were comp
 and the size and years of the run's world, are observed over the observation period. ``treated`` of them,
 picked at random (seeded by the run's seed), start ``early_prevention`` in January of their ``start_years``
 (possibly staggered); the others never do. Per municipality-year the panel has three outcomes, each computed
-with the definitions of ``sim/calibration/metrics.py`` and ``sim/summary.py`` restricted to one calendar year:
+with the definitions of ``sim/measures.py`` and ``sim/summary.py`` restricted to one calendar year:
 children placed on 31 December per 1,000 children present then, the share of home-based measures started in
 the year followed by a placement within 12 months, and the institution share of the placement stock on
 31 December.
@@ -33,7 +33,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from sim.calibration import metrics as m
+from sim import measures as m
+from sim.calendar import DAYS_PER_YEAR
 from sim.config.fields import count, positive_count
 from sim.config.schema import Config
 from sim.config.validate import ConfigError
@@ -44,7 +45,6 @@ from sim.tables import Tables
 from sim.trials.base import Trial, TrialConfig, TrialData, register, with_policy, without_policies
 
 OUTCOMES = ("placed_per_1000", "placed_after_home_based", "institution_share")
-DAYS_PER_YEAR = 365.25
 ASSIGNMENT_KEY = 0x5EED001  # spawn key of the treated municipalities' random choice
 
 

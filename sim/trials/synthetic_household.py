@@ -23,10 +23,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr, ndtri
 
 from sim.config.fields import positive_count, probability
 from sim.config.schema import Config
-from sim.diagnosis.power import normal_power
 from sim.trials.base import Trial, TrialConfig, TrialData, register
 
 OUTCOME = "faring_badly_12m"
@@ -42,6 +42,12 @@ class SyntheticHouseholdConfig(TrialConfig):
     control_risk: float = probability(0.3, "risk of the outcome in the control arm")
     treated_risk: float = probability(0.2, "risk of the outcome in the treated arm")
     icc: float = probability(0.1, "intra-household correlation of the outcome (beta-binomial)")
+
+
+def normal_power(effect: float, se: float, alpha: float = 0.05) -> float:
+    """Two-sided power of a Wald test of ``effect`` with standard error ``se``."""
+    z = ndtri(1 - alpha / 2)
+    return float(ndtr(abs(effect) / se - z) + ndtr(-abs(effect) / se - z))
 
 
 def design_effect_power(cfg: SyntheticHouseholdConfig, alpha: float = 0.05) -> float:

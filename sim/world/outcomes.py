@@ -15,7 +15,7 @@ None of these feeds back into the world, so their parameters never change anythi
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit, logit, ndtri
+from scipy.special import expit, logit
 
 from sim.config.schema import WorldConfig
 from sim.rng import Streams
@@ -75,10 +75,6 @@ class Outcomes:
         grade = np.where(taken, np.clip(grade, -3.0, 12.0), np.nan)
         self.examined[idx] = True
         return taken, grade
-
-
-def normal_quantile(q: float) -> float:
-    return float(ndtri(q))
 
 
 class ReportOutcomes:

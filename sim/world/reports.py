@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
+from sim.calendar import DAYS_PER_MONTH
 from sim.config.schema import SOURCES, WorldConfig
-from sim.eventlog import DAYS_PER_MONTH
 from sim.rng import Streams
 from sim.world.institutions import Institutions
 from sim.world.population import Population

@@ -8,9 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from sim.calendar import DAYS_PER_MONTH
 from sim.config.schema import MEASURE_TYPES, PLACEMENT_TYPES, WorldConfig
-from sim.eventlog import DAYS_PER_MONTH, EventLog, ParquetSink
-from sim.policies.base import Hooks
+from sim.eventlog import EventLog, ParquetSink
+from sim.hooks import Hooks
 from sim.rng import Streams
 from sim.world.institutions import Institutions, build_institutions
 from sim.world.outcomes import JUNE, Outcomes, ReportOutcomes
