@@ -222,6 +222,8 @@ def test_every_outcome_cost_item_and_policy_has_a_label_in_both_languages():
             assert f"scenarios.{name}" in t and f"describe.{name}" in t, name
             if policy.yearly_costs is not Policy.yearly_costs:  # a running cost of its own, item named after it
                 assert f"costs.items.{name}" in t, name
+            for label in policy.unit_costs.values():  # its unit costs in the table of unit costs used
+                assert f"costs.unit_items.{label}" in t, label
 
 
 def test_numbers_are_written_the_way_each_language_writes_them():

@@ -1,4 +1,5 @@
-"""Typed configuration: the dataclass schema of every config group, registered in Hydra's ConfigStore.
+"""Typed configuration: the dataclass schema of every config group (registered in Hydra's ConfigStore by
+:func:`sim.config.load.register_configs`).
 
 Defaults are the *default world*, a typical Danish municipality. Where a default comes from a published
 figure, the doc names the target it serves or its source id (``docs/sources.md``); everything else is an
