@@ -13,7 +13,7 @@ from estimators import DataError
 from sim.config import CONF_DIR, ConfigError
 from sim.experiments import EXPERIMENTS
 from sim.registry import register_configs, to_config
-from sim.runfolder import write_manifest, write_metadata
+from sim.runfolder import MANIFEST, write_manifest, write_metadata
 
 register_configs()
 
@@ -35,8 +35,26 @@ def run_in_folder(dcfg: DictConfig, out_dir: Path) -> list[Path]:
 
 @hydra.main(version_base=None, config_path=str(CONF_DIR), config_name="config")
 def hydra_main(dcfg: DictConfig) -> None:
+    out_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        run_in_folder(dcfg, Path(HydraConfig.get().runtime.output_dir))
+        run_in_folder(dcfg, out_dir)
     except (ConfigError, DataError) as exc:  # bad input: one line, no traceback, no result files
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt:  # Ctrl-C: the workers are gone already (sim.parallel); say what is left
+        print(f"\n{interrupted_message(dcfg, out_dir)}", file=sys.stderr)
+        sys.exit(130)
+
+
+def interrupted_message(dcfg: DictConfig, out_dir: Path) -> str:
+    """Where the partial results of an interrupted run are, and how to go on."""
+    lines = [f"interrupted: {out_dir} is unfinished (it has no {MANIFEST}): nothing in it is a result."]
+    if dcfg.experiment.name == "diagnose":
+        store = Path(dcfg.diagnose.store).resolve()
+        lines.append(
+            f"Every replication that finished is kept in {store}: run the same command again and only the "
+            "missing ones are computed."
+        )
+    else:
+        lines.append("Run the same command again to start it anew.")
+    return "\n".join(lines)

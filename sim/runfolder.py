@@ -18,6 +18,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+#: Written last: a run folder without it is not a finished run.
+MANIFEST = "MANIFEST.json"
+
 PACKAGES = (
     "numpy",
     "pandas",
@@ -97,15 +100,13 @@ def write_manifest(out_dir: Path, files: list[Path]) -> Path:
         str(Path(f).relative_to(out_dir)): {"bytes": Path(f).stat().st_size, "sha256": sha256(Path(f))}
         for f in sorted(set(files))
     }
-    return atomic_write_text(
-        out_dir / "MANIFEST.json", json.dumps({"complete": True, "files": entries}, indent=2) + "\n"
-    )
+    return atomic_write_text(out_dir / MANIFEST, json.dumps({"complete": True, "files": entries}, indent=2) + "\n")
 
 
 def verify_manifest(out_dir: Path) -> bool:
     """True if the folder has a manifest and every listed file is present and unchanged."""
     out_dir = Path(out_dir)
-    manifest = out_dir / "MANIFEST.json"
+    manifest = out_dir / MANIFEST
     if not manifest.exists():
         return False
     try:

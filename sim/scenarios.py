@@ -8,7 +8,6 @@ uses the same seed, so differences from baseline are paired: they differ only wh
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from scipy import stats
 from sim.config.schema import Config
 from sim.costs import yearly_costs
 from sim.model import simulate
+from sim.parallel import process_pool
 from sim.policies import POLICIES
 from sim.rng import replication_seeds
 from sim.summary import BY_NAME, summarise_world
@@ -83,7 +83,7 @@ def run_scenarios(cfg: Config, out_dir: Path | None = None, progress: bool = Tru
     if workers <= 1:
         runs = map(run_replication, *args)
         return list(_progress(runs, len(seeds), progress))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with process_pool(workers) as pool:
         return list(_progress(pool.map(run_replication, *args), len(seeds), progress))
 
 

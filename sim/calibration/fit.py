@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +20,7 @@ from scipy import optimize, stats
 from sim.calibration.table import run_replications
 from sim.config.paths import get_value, with_values
 from sim.config.schema import Config, FreeParameterConfig
+from sim.parallel import process_pool
 
 _SCIPY_METHOD = {"nelder-mead": "Nelder-Mead", "powell": "Powell"}
 
@@ -84,7 +84,7 @@ def fit(
     trace: list[dict] = []
     workers = min(workers or os.cpu_count() or 1, replications)
 
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with process_pool(workers) as pool:
 
         def objective(z: np.ndarray) -> float:
             x = lo + np.clip(z, 0.0, 1.0) * (hi - lo)

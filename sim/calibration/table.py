@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import replace
 
 import numpy as np
@@ -19,6 +19,7 @@ from scipy import stats
 from sim.calibration.metrics import DIRECTIONS, METRICS
 from sim.config.schema import Config
 from sim.model import simulate
+from sim.parallel import process_pool
 from sim.rng import replication_seeds
 from sim.tables import Tables
 
@@ -46,7 +47,7 @@ def run_replications(
     workers = min(workers or os.cpu_count() or 1, replications)
     if workers <= 1:
         return list(_progress((replicate(cfg, s, ids) for s in seeds), replications, progress))
-    with ProcessPoolExecutor(max_workers=workers) as own:
+    with process_pool(workers) as own:
         return run_replications(cfg, ids, replications, progress=progress, pool=own)
 
 

@@ -4,9 +4,11 @@ finishes so that a killed run resumes where it stopped; and the design's worlds,
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fcntl
 import os
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
@@ -14,6 +16,7 @@ from sim.diagnosis.plan import Plan
 from sim.diagnosis.ray_backend import run_on_ray
 from sim.diagnosis.replicate import replicate
 from sim.diagnosis.store import Store
+from sim.parallel import process_pool
 from sim.trials import TRIALS
 
 
@@ -61,14 +64,20 @@ def ensure_worlds(plan: Plan, needed: list[int], workers: int, say: Any = print)
         for i in missing:
             simulate_world(plan, i)
     else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(missing))) as pool:
+        with process_pool(min(workers, len(missing))) as pool:
             list(pool.map(simulate_world, [plan] * len(missing), missing))
 
 
 # ---------------------------------------------------------------------- a design point
-def worker_pool(workers: int) -> ProcessPoolExecutor:
-    """Processes for replications; one pool may serve many design points (each worker sets up a point once)."""
-    return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker)
+@contextlib.contextmanager
+def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
+    """Processes for replications (None for one worker: replications run in this process); one pool may serve
+    many design points (each worker sets up a point once). They die with this process."""
+    if workers <= 1:
+        yield None
+        return
+    with process_pool(workers, initializer=_init_worker) as pool:
+        yield pool
 
 
 def run_point(
@@ -95,20 +104,15 @@ def run_point(
                 done[seed] = replicate(plan, seed, world_of[seed])
                 bar.update(1)
         else:
-            own = pool is None
-            pool = worker_pool(workers) if own else pool
-            try:
+            with contextlib.nullcontext(pool) if pool is not None else worker_pool(workers) as own:
                 jobs = [(s, world_of[s]) for s in missing]
-                pending = {pool.submit(_replicate_task, plan, chunk) for chunk in chunks(jobs, workers, plan.fast)}
+                pending = {own.submit(_replicate_task, plan, chunk) for chunk in chunks(jobs, workers, plan.fast)}
                 while pending:
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for future in finished:
                         for record in future.result():
                             done[record["seed"]] = record
                         bar.update(len(future.result()))
-            finally:
-                if own:
-                    pool.shutdown()
         bar.close()
     return [done[s] for s in seeds]
 

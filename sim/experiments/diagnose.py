@@ -174,13 +174,8 @@ def solve(cfg: Config, say: Any = print) -> tuple[list[pd.DataFrame], list[pd.Da
         say(f"  power {describe({'diagnosand': 'power', 'value': row['value'], 'mcse': row['mcse']})}")
         return float(row["value"]) if np.isfinite(row["value"]) else -1.0
 
-    workers = workers_for(cfg)
-    pool = worker_pool(workers) if workers > 1 else None
-    try:
+    with worker_pool(workers_for(cfg)) as pool:
         answer, _, note = bisect_size(power_at, d.n_min, d.n_max, d.power_target, d.n_tolerance)
-    finally:
-        if pool is not None:
-            pool.shutdown()
     table = pd.DataFrame(rows).sort_values("size").drop_duplicates("size").reset_index(drop=True)
     interpolated, why = crossing(table["size"], table["power"], d.power_target, sqrt_scale=True)
     table["size_key"] = d.size_key

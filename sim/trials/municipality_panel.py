@@ -26,7 +26,6 @@ test reuse one bank for hundreds of panels. The run itself simulates only what i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -39,6 +38,7 @@ from sim.config.fields import count, positive_count
 from sim.config.schema import Config
 from sim.config.validate import ConfigError
 from sim.model import simulate
+from sim.parallel import process_pool
 from sim.rng import replication_seeds
 from sim.summary import after_home_based
 from sim.tables import Tables
@@ -137,7 +137,7 @@ def simulate_bank(
     ]
     args = ([run] * len(jobs), [seeds[i] for i, _ in jobs], [g for _, g in jobs])
     if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with process_pool(workers) as pool:
             frames = list(pool.map(_world, *args))
     else:
         frames = list(map(_world, *args))
