@@ -285,6 +285,11 @@ class OutcomesConfig:
     absence_placed_shift: float = number(-0.53, "logit change in absence while placed (placement stabilises school)")
     exam_taken: float = probability(0.945, "probability of taking the 9th-grade exams at average wellbeing")
     exam_taken_slope: float = nonnegative(1.65, "logit change per SD of mean wellbeing at 12-16")
+    exam_taken_placed_shift: float = number(
+        -0.25,
+        "logit change in taking the exams for a child placed at the time (placed children often attend special or "
+        "residential schools that exempt them; assumption, tuned to exam_taken_placed)",
+    )
     exam_grade_mean: float = number(8.0, "mean grade at average wellbeing (SBST-2022: others 8)")
     exam_grade_slope: float = nonnegative(1.02, "grade points per SD of mean wellbeing at 12-16")
     exam_grade_sd: float = nonnegative(1.8, "SD of the grade around its expectation")

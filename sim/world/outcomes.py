@@ -7,8 +7,8 @@ None of these feeds back into the world, so their parameters never change anythi
 * **Absence** (ages 6-16): share of lessons missed in a month, ``logit = logit(absence_share) +
   absence_need_slope * (-W) + child effect + absence_placed_shift * placed``.
 * **Exam**: in June of the year a child is 15.5-16.5 years old. Taken with ``logit(exam_taken) +
-  exam_taken_slope * mean W at 12-16``; grade (the 7-point scale, -3..12) ``exam_grade_mean +
-  exam_grade_slope * mean W - exam_household_slope * household disadvantage + noise``.
+  exam_taken_slope * mean W at 12-16 + exam_taken_placed_shift * placed``; grade (the 7-point scale,
+  -3..12) ``exam_grade_mean + exam_grade_slope * mean W - exam_household_slope * household disadvantage + noise``.
 * **Youth crime** (ages 10-17): a charge with monthly hazard ``rate[band] / 12 * exp(k * (-W) - k^2 / 2)``.
 """
 
@@ -63,13 +63,14 @@ class Outcomes:
         self.w_sum[idx] += W
         self.w_n[idx] += 1
 
-    def exam(self, month: int, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(taken, grade) for the children ``idx`` sitting the exam this June; grade NaN when not taken."""
+    def exam(self, month: int, idx: np.ndarray, placed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(taken, grade) for the children ``idx`` sitting the exam this June (``placed``: whether each is placed
+        now); grade NaN when not taken."""
         oc = self.cfg
         u = self.streams.monthly("outcomes", month, 1).random(self.pop.n_children)[idx]
         e = self.streams.monthly("outcomes", month, 2).standard_normal(self.pop.n_children)[idx]
         mean_w = self.w_sum[idx] / np.maximum(self.w_n[idx], 1)
-        taken = u < expit(self.exam_logit + oc.exam_taken_slope * mean_w)
+        taken = u < expit(self.exam_logit + oc.exam_taken_slope * mean_w + oc.exam_taken_placed_shift * placed)
         z = self.pop.hh_disadvantage[self.pop.child_household[idx]]
         grade = oc.exam_grade_mean + oc.exam_grade_slope * mean_w - oc.exam_household_slope * z + oc.exam_grade_sd * e
         grade = np.where(taken, np.clip(grade, -3.0, 12.0), np.nan)

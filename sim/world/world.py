@@ -156,7 +156,7 @@ class World:
             cohort = (age_m >= 186) & (age_m < 198) & ~self.outcomes.examined[idx]
             if cohort.any():
                 e_idx = idx[cohort]
-                taken, grade = self.outcomes.exam(month, e_idx)
+                taken, grade = self.outcomes.exam(month, e_idx, self.measure[e_idx] >= FIRST_PLACEMENT)
                 self.panel.exam_taken[e_idx] = taken
                 self.panel.exam_grade[e_idx] = grade
                 log.add_many(t, "outcome", e_idx, pop.child_household[e_idx], kind="exam", value=grade, flag=taken)
