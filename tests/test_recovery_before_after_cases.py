@@ -34,7 +34,7 @@ def replications():
         data = trial.draw(worlds, seed=r)
         truth = data.truth.set_index(["outcome", "estimand"])["value"]
         for outcome in OUTCOMES:
-            est = estimator.fit(data.data, outcome)[0]
+            est = estimator.fit(data.data, outcome, frequentist=False)[0]
             assert est.estimand == "difference_in_median_days"
             target = truth[(outcome, "before_after_difference_in_median_days")]
             rows[outcome].append((est.estimate, est.lower_90, est.upper_90, target, est.converged))

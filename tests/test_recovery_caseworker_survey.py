@@ -47,7 +47,7 @@ def replications():
     for r in range(REPLICATIONS):
         data = trial.draw_potential(worlds, seed=2000 + r)
         truth = data.truth.set_index(["outcome", "estimand"])["value"]
-        rd, rr = estimator.fit(data.data, "involved")[:2]
+        rd, rr = estimator.fit(data.data, "involved", frequentist=False)[:2]
         assert (rd.estimand, rr.estimand) == ("risk_difference", "risk_ratio")
         true_rr = truth[("involved", "risk_ratio")]
         rows.append(

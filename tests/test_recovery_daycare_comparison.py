@@ -53,7 +53,7 @@ def replications():
         trial = TRIALS["daycare_comparison"](run.trial)
         data = trial.draw(trial.worlds(run), run.seed)
         truth = data.truth.set_index(["outcome", "estimand"])["value"]
-        difference, ratio = estimator.fit(data.data, "reports")
+        difference, ratio = estimator.fit(data.data, "reports", frequentist=False)
         assert difference.estimand == "difference_per_institution_year"
         rows.append(
             (

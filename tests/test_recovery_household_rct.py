@@ -29,7 +29,7 @@ def replications():
     for r in range(REPLICATIONS):
         data = trial.draw_potential(worlds, seed=1000 + r)
         truth = data.truth.set_index(["outcome", "estimand"])["value"]
-        est = estimator.fit(data.data, "faring_badly_12m")[0]
+        est = estimator.fit(data.data, "faring_badly_12m", frequentist=False)[0]
         assert est.estimand == "risk_difference"
         rows.append(
             (est.estimate, est.lower_90, est.upper_90, truth[("faring_badly_12m", "risk_difference")], est.converged)

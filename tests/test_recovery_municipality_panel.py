@@ -33,7 +33,7 @@ def replications():
         data = trial.draw_from_bank(bank, seed=r)
         truth = data.truth.set_index(["outcome", "estimand"])["value"]
         for outcome in OUTCOMES:
-            est = estimator.fit(data.data, outcome)[0]
+            est = estimator.fit(data.data, outcome, frequentist=False)[0]
             assert est.estimand == "att"
             rows[outcome].append((est.estimate, est.lower_90, est.upper_90, truth[(outcome, "att")], est.converged))
     out = {o: np.array(v, dtype=float) for o, v in rows.items()}
