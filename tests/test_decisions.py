@@ -4,6 +4,7 @@ import pytest
 
 from sim.agency import decisions as dec
 from sim.registry import compose_config
+from tests.conftest import run
 
 CFG = compose_config([]).world.agency
 D, F, S = CFG.decision, CFG.followup, CFG.screening
@@ -81,7 +82,27 @@ def test_a_decision_on_no_measure_closes_the_case_at_once(small):
     assert (closes.reindex(none["case_id"]).to_numpy() == none["time"].to_numpy()).all()
 
 
-def test_placed_children_step_down_to_home_based_measures(small):
-    ev = small.events
-    steps = ev[(ev["event"] == "measure_end") & (ev["kind"] == "step_down")]
-    assert len(steps) > 0
+@pytest.fixture(scope="module")
+def default_world():
+    """The default world, 10 years of burn-in and 10 observed: about 80 step-downs (the small one has 1)."""
+    return run([])
+
+
+def test_placed_children_step_down_to_home_based_measures(default_world):
+    """Every step-down ends a placement and, at the same moment in the same case, a decision on a home-based
+    measure (§ 52) is logged and that measure starts: placement -> home_based, in that order."""
+    ev = default_world.events
+    ev = ev[ev["event"].isin(["decision", "measure_start", "measure_end"])]  # the log's order: stable by time
+    case = ev.groupby("case_id")
+    before, after = case[["event", "kind", "time"]].shift(1), case[["event", "kind", "time"]].shift(-1)
+    started = ev["event"] == "measure_start"
+    running = ev[["kind", "time"]].where(started).groupby(ev["case_id"]).ffill()  # the measure that was running
+    steps = ev.index[(ev["event"] == "measure_end") & (ev["kind"] == "step_down")]
+    assert len(steps) >= 20
+    assert set(running.loc[steps, "kind"]) <= set(dec.PLACEMENT_TYPES)
+    assert (ev.loc[steps, "value"] - (ev.loc[steps, "time"] - running.loc[steps, "time"])).abs().max() < 1e-6
+    for neighbour, event in ((before, "decision"), (after, "measure_start")):
+        moved = neighbour.loc[steps]
+        assert (moved["event"] == event).all(), moved["event"].value_counts().to_dict()
+        assert (moved["kind"] == "home_based").all(), moved["kind"].value_counts().to_dict()
+        assert (moved["time"] == ev.loc[steps, "time"]).all()

@@ -10,9 +10,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import OmegaConf
 
+from sim.config import CONF_DIR, Config
 from sim.eventlog import EVENT_TYPES, SCHEMA, ParquetSink
-from sim.registry import compose_config
+from sim.registry import compose_config, register_configs, to_config
 from sim.runfolder import verify_manifest, write_manifest
 from tests.conftest import cli
 
@@ -40,11 +44,20 @@ def test_run_folder_holds_config_seed_versions_tables_and_manifest(run_folder):
 
 
 def test_saved_config_reproduces_the_run_config(run_folder):
+    """config.yaml holds every key of the run's config with its resolved value, and nothing else: it equals
+    the config composed again from the run's overrides (Hydra's own settings left out), and read back into the
+    schema it gives the same typed config."""
+    overrides = ["experiment=simulate", "world=small"]
     saved = yaml.safe_load((run_folder / "config.yaml").read_text())
-    cfg = compose_config(["world=small"])
-    assert saved["seed"] == cfg.seed
-    assert saved["world"]["children"] == cfg.world.children
-    assert saved["world"]["reports"]["need_sensitivity"] == cfg.world.reports.need_sensitivity
+    register_configs()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base=None):
+        composed = OmegaConf.to_container(compose(config_name="config", overrides=overrides), resolve=True)
+    composed.pop("hydra", None)
+    assert set(saved) == set(composed)
+    for key in composed:
+        assert saved[key] == composed[key], key
+    assert to_config(OmegaConf.merge(OmegaConf.structured(Config), saved)) == compose_config(overrides)
 
 
 def test_event_log_holds_every_kind_of_event(run_folder):
