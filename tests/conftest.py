@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+import os
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pandas as pd
 import pytest
@@ -15,6 +18,20 @@ from sim.registry import compose_config
 
 SMALL = ["world=small", "world.years=4", "world.burn_in_years=2"]
 ROOT = Path(__file__).resolve().parents[1]
+#: .ci/run sets this: there every optional tool (Chromium, Ray, submitit) must be present, and a test that needs a
+#: missing one fails instead of being skipped.
+IN_CI = os.environ.get("CHILDWELFARE_CI") == "1"
+
+
+def require(module: str, install: str) -> ModuleType:
+    """Import an optional package a test needs: skipped where it is not installed, a failure in CI."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        if IN_CI:
+            pytest.fail(f"{module} is required in CI (CHILDWELFARE_CI=1): {install}")
+        pytest.skip(f"{module} is not installed here ({install})")
+
 
 #: The longest test files (minutes each on 2 cores, from `pytest --durations`), started first: with one file per
 #: worker (pytest-xdist --dist loadfile) a long file started last would leave the other core idle at the end.

@@ -22,7 +22,7 @@ from sim.experiments.diagnose import diagnose_point, plan_for
 from sim.experiments.diagnose_summary import summarise
 from sim.registry import compose_config
 from sim.trials.synthetic_household import design_effect_power
-from tests.conftest import ROOT, cli
+from tests.conftest import ROOT, cli, require
 
 SYNTHETIC = ["experiment=diagnose", "trial=synthetic_household", "diagnose.fast=true", "diagnose.progress=false"]
 
@@ -438,7 +438,7 @@ def sweep_diagnosands(folder):
 
 @pytest.mark.slow
 def test_the_submitit_launcher_gives_the_diagnosands_of_the_local_run(tmp_path):
-    pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
+    require("hydra_plugins.hydra_submitit_launcher", 'pip install -e ".[cluster]"')
     sweep = [*SYNTHETIC, "diagnose.replications=20", "trial.households=100,200"]
     local = cli("-m", *sweep, f"diagnose.store={tmp_path / 'a'}", f"hydra.sweep.dir={tmp_path / 'local'}")
     assert local.returncode == 0, local.stderr
@@ -452,7 +452,7 @@ def test_the_submitit_launcher_gives_the_diagnosands_of_the_local_run(tmp_path):
 
 @pytest.mark.slow
 def test_a_local_ray_instance_gives_the_diagnosands_of_the_local_run(tmp_path):
-    pytest.importorskip("ray")
+    require("ray", 'pip install -e ".[cluster]"')
     run = [*SYNTHETIC, "diagnose.replications=20", "diagnose.workers=2"]
     local = cli(*run, f"diagnose.store={tmp_path / 'a'}", f"hydra.run.dir={tmp_path / 'local'}")
     assert local.returncode == 0, local.stderr

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import re
 import shlex
 import shutil
@@ -29,7 +28,7 @@ from sim.report.html import render_html
 from sim.report.i18n import Locale, texts
 from sim.report.inputs import load_inputs
 from sim.runfolder import verify_manifest
-from tests.conftest import ROOT, cli
+from tests.conftest import IN_CI, ROOT, cli
 
 SECTIONS = ("summary", "outcomes", "pictures", "costs", "method")
 REPORT_CSVS = ("report_headlines", "report_flow", "report_over_time", "report_costs", "report_calibration")
@@ -356,10 +355,9 @@ def test_the_report_names_the_command_that_reproduces_it(small_run, tmp_path):
 
 # ------------------------------------------------------------------ a real browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-#: .ci/run sets this: there the browser tests must run, and fail if Chromium is missing.
-REQUIRE_CHROMIUM = os.environ.get("CHILDWELFARE_REQUIRE_CHROMIUM") == "1"
+#: In CI (.ci/run) the browser tests must run, and fail if Chromium is missing.
 needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None and not REQUIRE_CHROMIUM,
+    CHROMIUM is None and not IN_CI,
     reason="Debian's chromium is not installed here (.ci/run installs it: apt-get install chromium)",
 )
 #: The browser's own background requests (sign-in, updates, clock), not the page's.
@@ -382,7 +380,7 @@ def open_in_chromium(page: Path, screenshot: Path) -> PageLoad:
     """Load ``page`` in headless Chromium with the network off, logging to stderr: console messages are
     ``CONSOLE`` lines, and every file or network request is logged at ``--v=1`` (FileURLLoader,
     NotifyBeforeURLRequest)."""
-    assert CHROMIUM, "Chromium is required here (CHILDWELFARE_REQUIRE_CHROMIUM=1): apt-get install chromium"
+    assert CHROMIUM, "Chromium is required in CI (CHILDWELFARE_CI=1): apt-get install chromium"
     profile = screenshot.parent / f"{screenshot.stem}-profile"
     args = [
         CHROMIUM,
