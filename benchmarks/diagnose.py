@@ -105,15 +105,7 @@ def format_rows(rows: list[dict[str, Any]], checks: list[dict[str, Any]]) -> str
     header = ["mode", "processes", "replications", "wall_s", "reps_per_min", "s_per_rep", "failed", "converged"]
     lines = [[str(r[h]) for h in header] for r in rows]
     out = table.format_table(header, lines, left={0})
-    return out + "\n\n" + format_goals(checks) if checks else out
-
-
-def format_goals(checks: list[dict[str, Any]]) -> str:
-    return table.format_table(
-        ["goal", "measured", "target", "result"],
-        [[c["goal"], f"{c['value']:g}", f">= {c['target']:g}", "PASS" if c["pass"] else "FAIL"] for c in checks],
-        left={0, 3},
-    )
+    return out + "\n\n" + table.format_goals(checks) if checks else out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         if checks:
-            print(format_goals(checks), file=sys.stderr)
+            print(table.format_goals(checks), file=sys.stderr)
     else:
         print(format_rows(rows, checks))
     return 0

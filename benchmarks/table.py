@@ -14,3 +14,15 @@ def format_table(header: list[str], lines: list[list[str]], left: set[int]) -> s
         ).rstrip()
         for row in rows
     )
+
+
+def format_goals(checks: list[dict], unit: str = "") -> str:
+    """The goal checks as a table: each goal, the measured value and its target (with ``unit``), PASS or FAIL."""
+    return format_table(
+        ["goal", "measured", "target", "result"],
+        [
+            [c["goal"], f"{c['value']:g}{unit}", f">= {c['target']:g}{unit}", "PASS" if c["pass"] else "FAIL"]
+            for c in checks
+        ],
+        left={0, 3},
+    )

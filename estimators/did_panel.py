@@ -235,7 +235,7 @@ class DidPanel(Estimator):
         n_t = int(arrays["year"].max()) + 1
         ps = self.settings.prior_scale
         with pm.Model() as model:
-            data = {k: pm.Data(k, v) for k, v in arrays.items()}
+            data = {k: pm.Data(k, v, shape=v.shape) for k, v in arrays.items()}  # shapes are fixed per compile
             scale = data["scale"][0]
             z = (data["y"] - data["center"][0]) / scale
             gamma = pm.ZeroSumNormal("gamma", sigma=2.0, shape=n_t)

@@ -214,7 +214,10 @@ class MultilevelCaseworker(Estimator):
                 )
 
     def arrays(self, df: pd.DataFrame, outcome: str) -> dict[str, np.ndarray]:
-        return caseworker_patterns(df, outcome)
+        """The caseworkers' count patterns as one matrix (columns: ``COUNTS`` and ``count``): one data variable,
+        so the compiled model knows every column has the same length and checks no shapes while it samples."""
+        patterns = caseworker_patterns(df, outcome)
+        return {"patterns": np.column_stack([patterns[k] for k in (*COUNTS, "count")])}
 
     def build(self, arrays: dict[str, np.ndarray]):
         import pymc as pm
@@ -222,7 +225,8 @@ class MultilevelCaseworker(Estimator):
 
         ops = Ops(pt.sigmoid, pt.softplus, pt.sqrt, pt.log, lambda x: pt.logsumexp(x, axis=-1))
         with pm.Model() as model:
-            counts = {k: pm.Data(k, arrays[k]) for k in (*COUNTS, "count")}
+            patterns = pm.Data("patterns", arrays["patterns"])
+            counts = {k: patterns[:, i] for i, k in enumerate((*COUNTS, "count"))}
             alpha = pm.Normal("alpha", 0.0, 2.5)
             beta = pm.Normal("beta", 0.0, 1.0 * self.settings.prior_scale)
             # The likelihood is even in sigma and in tau (z and w are symmetric), so each is sampled on the whole

@@ -22,8 +22,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-import psutil
-
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 WATCH_SECONDS = 0.5
 
@@ -47,15 +45,6 @@ def _start_worker(parent: int, initializer: Callable[..., Any] | None, initargs:
         initializer(*initargs)
 
 
-def kill_workers() -> None:
-    """Kill every process this process started (its pools' workers and theirs), without waiting for them."""
-    children = psutil.Process().children(recursive=True)
-    for child in children:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            child.kill()
-    psutil.wait_procs(children, timeout=5)
-
-
 @contextlib.contextmanager
 def process_pool(
     workers: int, initializer: Callable[..., Any] | None = None, initargs: tuple = ()
@@ -68,7 +57,11 @@ def process_pool(
     try:
         yield pool
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        kill_workers()
+        # Kill the workers now rather than wait for their tasks; the pool then reaps them (reaping them here would
+        # leave its manager thread waiting for processes it can no longer see end).
+        for process in list((pool._processes or {}).values()):
+            with contextlib.suppress(OSError):
+                process.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown()

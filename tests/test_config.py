@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from sim.cli import expand_sweeps, preflight, user_overrides
-from sim.config import ConfigError
+from sim.config import CONF_DIR, ConfigError
 from sim.registry import compose_config
 from tests.conftest import cli
 
@@ -26,11 +26,16 @@ def test_default_config_is_the_default_world():
     assert cfg.experiment.name == "compare"
 
 
-@pytest.mark.parametrize(
-    ("preset", "children"), [("small", 5000), ("herning", 20000), ("copenhagen", 110000), ("denmark", 1150000)]
-)
-def test_world_presets_compose_with_their_size(preset, children):
-    assert compose_config([f"world={preset}"]).world.children == children
+PRESETS = sorted(p.stem for p in (CONF_DIR / "world").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_every_world_preset_composes_under_its_name_and_the_readme_gives_its_size(preset):
+    world = compose_config([f"world={preset}"]).world
+    assert world.name == preset
+    readme = (CONF_DIR.parent / "README.md").read_text()
+    size = f"{world.children:,}" if world.children < 1_000_000 else f"{world.children / 1e6:.2f} million"
+    assert f"`{preset}` ≈ {size}" in readme.replace("\n", " ")
 
 
 def test_copenhagen_daycare_reports_less_as_published():

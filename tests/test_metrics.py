@@ -3,7 +3,7 @@ worked out by hand, and the checks of a targets file (``sim/calibration/targets.
 
 The tables of these tests: one burn-in year (2019), observation years 2020 and 2021, 36 simulated months.
 Events and the panel are built through the simulator's own Arrow schemas, the reports like
-``sim.model.report_table``, so every frame has the columns and dtypes of ``docs/data-dictionary.md``.
+``sim.agency.report_table.report_table``, so every frame has the columns and dtypes of ``docs/data-dictionary.md``.
 """
 
 from __future__ import annotations

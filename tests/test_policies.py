@@ -198,7 +198,7 @@ def test_risk_tool_changes_who_gets_a_case_according_to_risk(risk_world):
     assert slope[True] > slope[False] > 0
 
 
-@pytest.mark.parametrize("name", ["free_municipality", "daycare_social_workers", "risk_tool"])
+@pytest.mark.parametrize("name", sorted(POLICIES))
 def test_a_policy_starting_mid_run_leaves_everything_before_its_start_as_baseline(name, baseline):
     start_year = 2021  # SHORT: burn-in 2018-2019, observed 2020-2022
     cfg = compose_config([*SHORT, f"policy={name}", f"policy.{name}.start_year={start_year}"])

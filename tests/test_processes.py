@@ -1,13 +1,16 @@
 """A stopped run leaves no process behind: however the main process of a job ends (SIGKILL, SIGTERM, Ctrl-C),
 its worker processes end within seconds, and Ctrl-C says where the partial results are."""
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import psutil
+import pytest
 from omegaconf import OmegaConf
 
 from sim.app import interrupted_message
@@ -15,58 +18,57 @@ from tests.conftest import ROOT
 
 START_SECONDS = 120  # imports, config checks and the pool's start on a busy 2-core machine
 GONE_SECONDS = 5
+EXIT_SECONDS = 15  # Ctrl-C: the main process kills its workers, reaps them, says where things are and exits
 
 
-def start_comparison(out_dir) -> tuple[subprocess.Popen, list[psutil.Process]]:
+@pytest.fixture
+def comparison(tmp_path) -> Iterator[tuple[subprocess.Popen, list[psutil.Process]]]:
     """``python -m sim`` on the small world with two worker processes, in a session of its own (as a terminal
-    runs it); returns once both workers are computing."""
+    runs it), once both workers are computing; whatever the test does, nothing of it is left afterwards."""
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sim",
-            "world=small",
-            "compare.replications=4",
-            "compare.workers=2",
-            f"hydra.run.dir={out_dir}",
-        ],
+        [sys.executable, "-m", "sim", "world=small", "compare.replications=4", "compare.workers=2",
+         f"hydra.run.dir={tmp_path}"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-    )
-    main = psutil.Process(proc.pid)
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline and proc.poll() is None:
-        workers = main.children(recursive=True)
-        if len(workers) >= 2:
-            return proc, workers
-        time.sleep(0.2)
-    proc.kill()
-    raise AssertionError(f"no worker processes within {START_SECONDS} s: {proc.communicate()[1][-2000:]}")
+    )  # fmt: skip
+    try:
+        main = psutil.Process(proc.pid)
+        deadline = time.monotonic() + START_SECONDS
+        workers: list[psutil.Process] = []
+        while time.monotonic() < deadline and proc.poll() is None and len(workers) < 2:
+            time.sleep(0.2)
+            workers = main.children(recursive=True)
+        assert len(workers) >= 2, f"no worker processes within {START_SECONDS} s"
+        yield proc, workers
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
 
 
-def test_killing_the_main_process_stops_its_workers(tmp_path):
-    proc, workers = start_comparison(tmp_path)
+def test_killing_the_main_process_stops_its_workers(comparison):
+    proc, workers = comparison
     proc.kill()
     proc.wait(timeout=GONE_SECONDS)
     _, alive = psutil.wait_procs(workers, timeout=GONE_SECONDS)
     assert alive == []
 
 
-def test_terminating_the_main_process_stops_its_workers(tmp_path):
-    proc, workers = start_comparison(tmp_path)
+def test_terminating_the_main_process_stops_its_workers(comparison):
+    proc, workers = comparison
     proc.terminate()
     proc.wait(timeout=GONE_SECONDS)
     _, alive = psutil.wait_procs(workers, timeout=GONE_SECONDS)
     assert alive == []
 
 
-def test_ctrl_c_stops_the_workers_and_says_where_the_partial_results_are(tmp_path):
-    proc, workers = start_comparison(tmp_path)
+def test_ctrl_c_stops_the_run_and_its_workers_and_says_where_the_partial_results_are(comparison, tmp_path):
+    proc, workers = comparison
     os.killpg(proc.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches every process of the foreground group
-    _, err = proc.communicate(timeout=30)
+    _, err = proc.communicate(timeout=EXIT_SECONDS)
     _, alive = psutil.wait_procs(workers, timeout=GONE_SECONDS)
     assert alive == []
     assert proc.returncode == 130

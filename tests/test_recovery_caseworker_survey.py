@@ -42,7 +42,7 @@ def replications():
     )
     trial = TRIALS["caseworker_survey"](run.trial)
     worlds = trial.worlds(run)
-    estimator = ESTIMATORS["multilevel_caseworker"](SamplerConfig(draws=500, tune=500))
+    estimator = ESTIMATORS["multilevel_caseworker"](SamplerConfig(draws=1000, tune=500))
     rows = []
     for r in range(REPLICATIONS):
         data = trial.draw_potential(worlds, seed=2000 + r)
@@ -76,8 +76,8 @@ def replications():
 
 
 def test_the_fits_converge(replications):
-    # With 2 chains of 500 draws (effective sample sizes of about 700), R-hat crosses 1.01 by chance in a few
-    # fits in a hundred; the chains should still agree to 1.02.
+    # With 2 chains of 1,000 draws R-hat crosses 1.01 by chance in a few fits in a hundred (with 500 draws it did
+    # in 19 of 200, too close to the line); the chains should still agree to 1.02.
     assert (replications[:, 4] <= 1.01).mean() >= 0.9
     assert (replications[:, 4] <= 1.02).mean() >= 0.98
     assert (replications[:, 5] > 0).mean() <= 0.02

@@ -24,7 +24,7 @@ def replications():
     run = compose_config(["trial=household_rct", "trial.assumed_risk_ratio=0.85", "seed=606"])
     trial = TRIALS["household_rct"](run.trial)
     worlds = trial.worlds(run)
-    estimator = ESTIMATORS["logistic_household"](SamplerConfig(draws=500, tune=500, chains=4))
+    estimator = ESTIMATORS["logistic_household"](SamplerConfig(draws=1000, tune=500, chains=4))
     rows = []
     for r in range(REPLICATIONS):
         data = trial.draw_potential(worlds, seed=1000 + r)
@@ -40,9 +40,10 @@ def replications():
 
 
 def test_the_fits_converge(replications):
-    # R-hat < 1.01 and ESS >= 400 on 4 x 500 draws: a well-mixed fit crosses the R-hat line now and then by
-    # chance (8 of 200 here); this guards against systematic failure, not against that.
-    assert replications[:, 4].mean() >= 0.95
+    # R-hat < 1.01 and ESS >= 400 on 4 x 1,000 draws. With 500 draws a chain, well-mixed fits crossed the R-hat
+    # line by chance in 8 of 200; with 1,000 the split R-hat's own noise is about half as large, so more than 4
+    # unconverged fits in 200 means the sampler, not chance.
+    assert replications[:, 4].mean() >= 0.98
 
 
 def test_the_risk_difference_is_unbiased(replications):
