@@ -25,15 +25,17 @@ import contextlib
 import logging
 import warnings
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import arviz as az
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from estimators.result import Estimate
 from sim.config.fields import choice, nonnegative, positive_count, probability, text
+
+if TYPE_CHECKING:  # arviz takes seconds to import (matplotlib): only a fit needs it
+    import arviz as az
 
 ESTIMATORS: dict[str, type[Estimator]] = {}
 
@@ -303,6 +305,8 @@ class Estimator:
 
 def diagnostics(idata: az.InferenceData) -> tuple[float, float, int]:
     """Largest R-hat and smallest bulk ESS over all parameters, and the number of divergent transitions."""
+    import arviz as az
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rhat = az.rhat(idata)
