@@ -17,7 +17,7 @@ import csv
 import os
 import re
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -57,6 +57,14 @@ def read_text(path: Path) -> str | None:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         return None
+
+
+def texts(root: Path, files: Iterable[Path]) -> Iterator[tuple[Path, str, str]]:
+    """Each readable text file with its name relative to ``root`` and its text."""
+    for f in files:
+        text = read_text(f)
+        if text is not None:
+            yield f, f.relative_to(root).as_posix(), text
 
 
 def under(root: Path, files: Iterable[Path], *tops: str) -> list[Path]:
@@ -165,11 +173,7 @@ def leaving_path_problems(root: Path, files: Iterable[Path]) -> list[str]:
     """Paths in text files that point outside the checkout: `../` climbing above the root (counted from the
     file's folder), absolute paths into home or work folders, and the old external source folder."""
     problems = []
-    for f in files:
-        text = read_text(f)
-        if text is None:
-            continue
-        name = f.relative_to(root).as_posix()
+    for f, name, text in texts(root, files):
         for number, line in enumerate(text.splitlines(), 1):
             for match in CLIMB.finditer(line):
                 if not inside(root, Path(os.path.normpath(f.parent / match.group(1)))):
@@ -232,11 +236,7 @@ def unknown_id_problems(root: Path, ids: set[str], files: Iterable[Path]) -> lis
     """Id-like tokens with no entry in sources.md, bare 'seed 00N' references and retired bare ids."""
     token = id_token(ids)
     problems = []
-    for f in files:
-        text = read_text(f)
-        if text is None:
-            continue
-        name = f.relative_to(root).as_posix()
+    for _, name, text in texts(root, files):
         for number, line in enumerate(text.splitlines(), 1):
             problems += [f"{name}:{number}: unknown source id {m}" for m in token.findall(line) if m not in ids]
             problems += [f"{name}:{number}: bare '{m}' (cite a source id)" for m in SEED.findall(line)]
