@@ -43,8 +43,9 @@ def replications():
     trial = TRIALS["caseworker_survey"](run.trial)
     worlds = trial.worlds(run)
     # target_accept 0.8 (the default is 0.9): a quarter fewer gradient steps for this smooth four-parameter posterior;
-    # measured over these 200 surveys: R-hat <= 1.01 in all, median smallest ESS 1,304, no divergences.
-    estimator = ESTIMATORS["multilevel_caseworker"](SamplerConfig(draws=1000, tune=500, target_accept=0.8))
+    # 2 x (400 + 700) steps, measured over these 200 surveys: R-hat <= 1.01 in 98%, median smallest ESS 915, no
+    # divergences (with 2 x (500 + 1,000): R-hat <= 1.01 in all, ESS 1,304, 20% more time).
+    estimator = ESTIMATORS["multilevel_caseworker"](SamplerConfig(draws=700, tune=400, target_accept=0.8))
     rows = []
     for r in range(REPLICATIONS):
         data = trial.draw_potential(worlds, seed=2000 + r)
@@ -78,8 +79,8 @@ def replications():
 
 
 def test_the_fits_converge(replications):
-    # With 2 chains of 1,000 draws R-hat crosses 1.01 by chance in a few fits in a hundred (with 500 draws it did
-    # in 19 of 200, too close to the line); the chains should still agree to 1.02.
+    # With 2 chains of 700 draws R-hat crosses 1.01 by chance in a few fits in a hundred (with 500 draws and the
+    # default target acceptance it did in 19 of 200, too close to the line); the chains should still agree to 1.02.
     assert (replications[:, 4] <= 1.01).mean() >= 0.9
     assert (replications[:, 4] <= 1.02).mean() >= 0.98
     assert (replications[:, 5] > 0).mean() <= 0.02
