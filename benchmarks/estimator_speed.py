@@ -140,7 +140,7 @@ def bench_reference(refits: int, sampling: dict[str, int] | None = None, scale: 
             )
 
     def min_ess(idata: Any) -> float:  # over the parameters the two parametrisations share
-        return diagnostics(idata.posterior[["alpha", "beta", "sigma"]])[1]
+        return diagnostics(idata, ["alpha", "beta", "sigma"])[1]
 
     est = LogisticHousehold()
     headline = est.estimands  # the same posterior prediction of the risk difference
