@@ -10,9 +10,9 @@ True
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ from sim.calendar import DAYS_PER_MONTH
 from sim.config.schema import Config
 from sim.eventlog import SCHEMA, EventLog, ParquetSink
 from sim.hooks import Context, Hooks, Policy
+from sim.parallel import CAN_FORK, Forked, forked
 from sim.policies import POLICIES
 from sim.rng import Streams
 from sim.runfolder import write_table
@@ -113,16 +114,35 @@ def _clock(env: simpy.Environment, world: World, agency: Agency, log: EventLog, 
         yield env.timeout(DAYS_PER_MONTH)
 
 
-def simulate(cfg: Config, out_dir: Path | None = None, *, keep: bool | None = None) -> SimulationResult:
-    """Simulate ``cfg.world`` with seed ``cfg.seed``.
+@dataclass
+class _Run:
+    """A world being simulated: everything a run holds between its first month and its result."""
 
-    With ``out_dir`` the event log, panel and population tables are written there as Parquet (each file
-    appears only when complete). ``keep`` (default: when there is no ``out_dir``) also returns them as
-    DataFrames.
-    """
-    keep = out_dir is None if keep is None else keep
-    if out_dir is not None:
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
+    cfg: Config
+    policies: list[Policy]
+    streams: Streams
+    event_sink: _MemorySink
+    panel_sink: _MemorySink
+    log: EventLog
+    world: World
+    agency: Agency
+    env: simpy.Environment
+    monthly: list[dict]
+
+    def use(self, cfg: Config, policies: list[Policy]) -> None:
+        """Run on under ``cfg``'s policies (none of which has started yet) from here."""
+        self.cfg, self.policies = cfg, policies
+        hooks = Hooks(policies)
+        self.world.hooks = self.agency.hooks = hooks
+        hooks.attach(Context(env=self.env, world=self.world, agency=self.agency, streams=self.streams, log=self.log))
+
+    def run(self, until_month: int) -> None:
+        with _fewer_gc_passes():
+            self.env.run(until=until_month * DAYS_PER_MONTH)
+
+
+def _start(cfg: Config, out_dir: Path | None) -> _Run:
+    """Build the world, the agency and the clock of ``cfg`` (policies starting in month 0 adjust the world)."""
     out = cfg.output
 
     def path(name: str, on: bool) -> Path | None:
@@ -142,35 +162,37 @@ def simulate(cfg: Config, out_dir: Path | None = None, *, keep: bool | None = No
     world = World(world_cfg, streams, log, panel_sink)
     env = simpy.Environment()
     agency = Agency(env, world, world_cfg, streams, log)
-    hooks = Hooks(policies)
-    world.hooks = agency.hooks = hooks
-    hooks.attach(Context(env=env, world=world, agency=agency, streams=streams, log=log))
-    monthly: list[dict] = []
-    env.process(_clock(env, world, agency, log, monthly))
-    with _fewer_gc_passes():
-        env.run(until=world.months * DAYS_PER_MONTH)
+    run = _Run(cfg, [], streams, event_sink, panel_sink, log, world, agency, env, [])
+    run.use(cfg, policies)
+    env.process(_clock(env, world, agency, log, run.monthly))
+    return run
+
+
+def _finish(run: _Run, out_dir: Path | None, keep: bool) -> SimulationResult:
+    """Close the run's logs and gather its result (writing its tables to ``out_dir``)."""
+    cfg, world, agency, log = run.cfg, run.world, run.agency, run.log
+    out = cfg.output
     world.finish()
     log.close()
-    panel_sink.close()
-
+    run.panel_sink.close()
     reports = report_table(world, agency)
-    agency_monthly = pd.DataFrame(monthly).astype({"month": np.int32, "year": np.int16})
+    agency_monthly = pd.DataFrame(run.monthly).astype({"month": np.int32, "year": np.int16})
     result = SimulationResult(
         reports=reports,
         agency_monthly=agency_monthly,
         event_counts=dict(log.counts),
-        first_year=first_year,
+        first_year=world.first_year,
         start_year=cfg.world.start_year,
         months=world.months,
         out_dir=Path(out_dir) if out_dir is not None else None,
     )
     result.faring_badly_bits = world.faring_badly_bits
-    for policy in policies:
+    for policy in run.policies:
         result.policy_results.update(policy.results())
         result.policy_costs.update(policy.yearly_costs())
     tables = population_tables(world) if (out.population or keep) else {}
     if out_dir is not None:
-        for name, p in (("events", event_sink.path), ("panel", panel_sink.path)):
+        for name, p in (("events", run.event_sink.path), ("panel", run.panel_sink.path)):
             if p is not None:
                 result.files[name] = p
         files = {"agency_monthly": arrow_table(agency_monthly)}
@@ -184,10 +206,67 @@ def simulate(cfg: Config, out_dir: Path | None = None, *, keep: bool | None = No
         for name, table in files.items():
             result.files[name] = write_table(Path(out_dir) / f"{name}.parquet", table, out.compression)
     if keep:
-        result.events = event_sink.frame()
-        result.panel = panel_sink.frame()
+        result.events = run.event_sink.frame()
+        result.panel = run.panel_sink.frame()
         result.population = {k: v.to_pandas() for k, v in tables.items()}
     return result
+
+
+def simulate(cfg: Config, out_dir: Path | None = None, *, keep: bool | None = None) -> SimulationResult:
+    """Simulate ``cfg.world`` with seed ``cfg.seed``.
+
+    With ``out_dir`` the event log, panel and population tables are written there as Parquet (each file
+    appears only when complete). ``keep`` (default: when there is no ``out_dir``) also returns them as
+    DataFrames.
+    """
+    keep = out_dir is None if keep is None else keep
+    if out_dir is not None:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+    run = _start(cfg, out_dir)
+    run.run(run.world.months)
+    return _finish(run, out_dir, keep)
+
+
+def shared_months(cfgs: list[Config]) -> int:
+    """How many first months ``cfgs`` simulate identically: the month the first of their policies starts (every
+    world has the same length), if they differ only in their policies; 0 if they differ in anything else."""
+    first = replace(cfgs[0], policy={})
+    if any(replace(c, policy={}) != first for c in cfgs[1:]):
+        return 0
+    first_year = first.world.start_year - first.world.burn_in_years
+    months = 12 * (first.world.burn_in_years + first.world.years)
+    return min([months, *(p.start_month(first_year) for c in cfgs for p in active_policies(c))])
+
+
+def simulate_variants(cfgs: list[Config]) -> list[SimulationResult]:
+    """``[simulate(c, keep=True) for c in cfgs]``, the same tables to the last bit (tested), in less time when the
+    worlds differ only in policies that start after month 0 (twin worlds; a policy adopted in different years):
+    the months before the first policy starts are simulated once, and each world runs on from there in a forked
+    copy of this process (the last one here). Without ``os.fork`` (Windows), or with nothing shared, each world is
+    simulated from the start."""
+    shared = shared_months(cfgs) if CAN_FORK and len(cfgs) > 1 else 0
+    if shared == 0:
+        return [simulate(c, keep=True) for c in cfgs]
+    run = _start(replace(cfgs[0], policy={}), None)
+    run.run(shared)
+
+    def finish(cfg: Config) -> Callable[[], SimulationResult]:
+        def go() -> SimulationResult:
+            run.use(cfg, active_policies(cfg))
+            run.run(run.world.months)
+            return _finish(run, None, keep=True)
+
+        return go
+
+    copies: list[Forked] = []
+    try:
+        copies = [forked(finish(c)) for c in cfgs[:-1]]
+        last = finish(cfgs[-1])()
+        return [*(c.result() for c in copies), last]
+    except BaseException:
+        for c in copies:
+            c.kill()
+        raise
 
 
 def arrow_table(df: pd.DataFrame) -> pa.Table:

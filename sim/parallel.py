@@ -7,6 +7,9 @@ Every process pool of the package comes from :func:`process_pool`. Its workers
   parent gone, so a run stopped with SIGKILL or SIGTERM leaves no worker computing on;
 - ignore Ctrl-C (SIGINT reaches the whole process group): the main process handles it, and on any exception,
   Ctrl-C's ``KeyboardInterrupt`` included, kills its workers at once instead of waiting for their tasks.
+
+:func:`forked` runs a function in a copy of the running process (``os.fork``), with the same guarantees: how a
+simulation shares the months its variants have in common.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import pickle
 import signal
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -65,3 +70,52 @@ def process_pool(
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown()
+
+
+CAN_FORK = hasattr(os, "fork")
+
+
+class Forked:
+    """A function running in a forked copy of this process; :meth:`result` waits for its return value."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        parent = os.getpid()
+        read, write = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the copy: compute, send the pickled outcome, and exit without running any cleanup
+            os.close(read)
+            code = 0
+            try:
+                _start_worker(parent, None, ())
+                payload = pickle.dumps((True, fn()), protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException:  # everything, Ctrl-C included, goes back to the parent
+                payload, code = pickle.dumps((False, traceback.format_exc())), 1
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(payload)
+            os._exit(code)
+        os.close(write)
+        self._read = read
+
+    def result(self) -> Any:
+        """The function's return value; raises ``RuntimeError`` with the copy's traceback if it raised."""
+        with os.fdopen(self._read, "rb") as pipe:
+            payload = pipe.read()
+        os.waitpid(self.pid, 0)
+        ok, value = pickle.loads(payload) if payload else (False, "the forked process ended without a result")
+        if not ok:
+            raise RuntimeError(f"a forked simulation failed:\n{value}")
+        return value
+
+    def kill(self) -> None:
+        """Stop the copy now (the caller is leaving by an exception) and reap it."""
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+            os.close(self._read)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+
+
+def forked(fn: Callable[[], Any]) -> Forked:
+    """Start ``fn`` in a forked copy of this process, which sees every object as it is at this moment and dies
+    with this process (as pool workers do). POSIX only: check :data:`CAN_FORK`."""
+    return Forked(fn)

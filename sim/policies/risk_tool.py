@@ -31,10 +31,6 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from sim.agency.report_table import report_table
 from sim.calendar import DAYS_PER_MONTH
@@ -204,6 +200,13 @@ class RiskTool(Policy):
             self._train(month)
 
     def _train(self, month: int) -> None:
+        # scikit-learn takes a second to import: only a world that trains the tool pays for it, not every process
+        # that imports the policies (each `python -m sim`)
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.metrics import roc_auc_score
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
         ctx, c = self.ctx, self.cfg
         reports = report_table(ctx.world, ctx.agency, as_of_month=month)
         first = month - 12 * c.training_years
@@ -292,6 +295,8 @@ class RiskTool(Policy):
 
 
 def _auc(y: np.ndarray, p: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score  # imported when used: see RiskTool._train
+
     return float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else math.nan
 
 

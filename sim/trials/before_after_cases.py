@@ -34,7 +34,7 @@ from sim.calendar import DAYS_PER_MONTH
 from sim.config.fields import count, duration, positive_count, positive_duration
 from sim.config.schema import Config
 from sim.config.validate import ConfigError
-from sim.model import simulate
+from sim.model import simulate_variants
 from sim.summary import case_timeline
 from sim.tables import Tables
 from sim.trials.base import Trial, TrialConfig, TrialData, register, with_policy, without_policies
@@ -161,12 +161,10 @@ class BeforeAfterCases(Trial):
 
     def worlds(self, run: Config) -> dict[str, Tables]:
         self.check(run)
-        return {
-            "reform": Tables.from_result(
-                simulate(with_policy(run, "free_municipality", start_year=self.cfg.reform_year), keep=True)
-            ),
-            "baseline": Tables.from_result(simulate(without_policies(run), keep=True)),
-        }
+        reform, baseline = simulate_variants(
+            [with_policy(run, "free_municipality", start_year=self.cfg.reform_year), without_policies(run)]
+        )
+        return {"reform": Tables.from_result(reform), "baseline": Tables.from_result(baseline)}
 
     def windows(self, t: Tables) -> tuple[float, float, float, float]:
         """Start of the before window, the reform's start, end of the during window, and the review date

@@ -50,7 +50,7 @@ from sim.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR
 from sim.config.fields import count, positive_count, positive_duration
 from sim.config.schema import PLACEMENT_TYPES, Config
 from sim.config.validate import ConfigError
-from sim.model import simulate
+from sim.model import simulate_variants
 from sim.tables import Tables
 from sim.trials.base import Trial, TrialConfig, TrialData, register, with_policy, without_policies
 
@@ -174,12 +174,10 @@ class CaseworkerSurvey(Trial):
 
     def worlds(self, run: Config) -> dict[str, Tables]:
         self.check(run)
-        return {
-            "training": Tables.from_result(
-                simulate(with_policy(run, "child_participation", start_year=self.cfg.training_year), keep=True)
-            ),
-            "baseline": Tables.from_result(simulate(without_policies(run), keep=True)),
-        }
+        training, baseline = simulate_variants(
+            [with_policy(run, "child_participation", start_year=self.cfg.training_year), without_policies(run)]
+        )
+        return {"training": Tables.from_result(training), "baseline": Tables.from_result(baseline)}
 
     def windows(self, t: Tables) -> tuple[float, float, float]:
         """Start of the before window, the training (start of the after window) and the end of the after

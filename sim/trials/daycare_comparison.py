@@ -39,7 +39,7 @@ import pandas as pd
 from sim.config.fields import count, positive_count
 from sim.config.schema import Config
 from sim.config.validate import ConfigError
-from sim.model import simulate
+from sim.model import simulate_variants
 from sim.tables import Tables
 from sim.trials.base import Trial, TrialConfig, TrialData, register, with_policy, without_policies
 
@@ -155,7 +155,7 @@ class DaycareComparison(Trial):
         self.check(run)
         world = with_policy(run, POLICY, start_year=self.cfg.start_year)
         settings = world.policy[POLICY]
-        result = simulate(world, keep=True)
+        result, baseline = simulate_variants([world, without_policies(run)])
         institutions = result.population["institutions"]
         daycares = np.sort(institutions.loc[institutions["kind"] == "daycare", "institution_id"].to_numpy(np.int64))
         chosen = participating(institutions, settings.share_institutions)
@@ -167,7 +167,7 @@ class DaycareComparison(Trial):
             )
         return {
             "policy": Tables.from_result(result),
-            "baseline": Tables.from_result(simulate(without_policies(run), keep=True)),
+            "baseline": Tables.from_result(baseline),
             "participating": chosen,
             "daycares": daycares,
         }

@@ -37,7 +37,7 @@ from sim.calendar import DAYS_PER_YEAR
 from sim.config.fields import count, positive_count
 from sim.config.schema import Config
 from sim.config.validate import ConfigError
-from sim.model import simulate
+from sim.model import simulate_variants
 from sim.parallel import process_pool
 from sim.rng import replication_seeds
 from sim.summary import after_home_based
@@ -112,10 +112,13 @@ def yearly_outcomes(t: Tables) -> pd.DataFrame:
     return out.loc[t.years]
 
 
-def _world(run: Config, seed: int, start_year: int | None) -> pd.DataFrame:
-    cfg = without_policies(run) if start_year is None else with_policy(run, "early_prevention", start_year=start_year)
-    cfg.seed = seed
-    return yearly_outcomes(Tables.from_result(simulate(cfg, keep=True)))
+def _worlds(run: Config, seed: int, start_years: list[int]) -> list[pd.DataFrame]:
+    """One municipality's yearly outcomes never treated and adopting at each of ``start_years``: twin worlds that
+    share their months before the first adoption (:func:`sim.model.simulate_variants`)."""
+    cfgs = [without_policies(run)] + [with_policy(run, "early_prevention", start_year=g) for g in start_years]
+    for cfg in cfgs:
+        cfg.seed = seed
+    return [yearly_outcomes(Tables.from_result(r)) for r in simulate_variants(cfgs)]
 
 
 def simulate_bank(
@@ -130,23 +133,17 @@ def simulate_bank(
     processes in parallel (the result does not depend on how many)."""
     seeds = replication_seeds(run.seed, municipalities)
     years = list(range(run.world.start_year, run.world.start_year + run.world.years))
-    jobs = [
-        (i, g)
-        for i in range(municipalities)
-        for g in [None, *sorted(set(start_years if only is None else only.get(i, ())))]
-    ]
-    args = ([run] * len(jobs), [seeds[i] for i, _ in jobs], [g for _, g in jobs])
+    adopting = [sorted(set(start_years if only is None else only.get(i, ()))) for i in range(municipalities)]
+    args = ([run] * municipalities, seeds, adopting)
     if workers > 1:
         with process_pool(workers) as pool:
-            frames = list(pool.map(_world, *args))
+            frames = list(pool.map(_worlds, *args))
     else:
-        frames = list(map(_world, *args))
+        frames = list(map(_worlds, *args))
     bank = Bank(seeds=seeds, years=years, never={})
-    for (i, g), frame in zip(jobs, frames, strict=True):
-        if g is None:
-            bank.never[i] = frame
-        else:
-            bank.adopted[(i, g)] = frame
+    for i, (never, *adopted) in enumerate(frames):
+        bank.never[i] = never
+        bank.adopted.update({(i, g): frame for g, frame in zip(adopting[i], adopted, strict=True)})
     return bank
 
 

@@ -1,0 +1,91 @@
+"""Worlds that differ only in their policies share the months before the first policy starts: simulated once,
+then continued in forked copies of the process, with every table equal to the last bit to simulating each world
+from the start."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import psutil
+import pytest
+
+from sim.model import SimulationResult, shared_months, simulate, simulate_variants
+from sim.parallel import CAN_FORK, forked
+from sim.registry import compose_config
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.skipif(not CAN_FORK, reason="os.fork is POSIX only; elsewhere every world runs from the start")
+
+TINY = ["world=small", "world.children=1500", "world.years=3", "world.burn_in_years=2", "seed=5"]
+#: Every policy whose start can come after month 0, two of them starting in different years.
+VARIANTS = [
+    [],
+    ["policy=early_prevention", "policy.early_prevention.start_year=2021"],
+    ["policy=early_prevention", "policy.early_prevention.start_year=2020"],
+    ["policy=child_participation", "policy.child_participation.start_year=2021"],
+    ["policy=free_municipality", "policy.free_municipality.start_year=2020"],
+    ["policy=daycare_social_workers", "policy.daycare_social_workers.start_year=2021"],
+    ["policy=risk_tool", "policy.risk_tool.start_year=2021"],
+]
+
+
+def _equal(a: SimulationResult, b: SimulationResult) -> None:
+    for name in ("reports", "agency_monthly", "events", "panel"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True)
+    assert a.population.keys() == b.population.keys() and a.policy_results.keys() == b.policy_results.keys()
+    for k in a.population:
+        pd.testing.assert_frame_equal(a.population[k], b.population[k], check_exact=True)
+    for k, v in a.policy_results.items():
+        if isinstance(v, pd.DataFrame):
+            pd.testing.assert_frame_equal(v, b.policy_results[k], check_exact=True)
+        else:
+            assert v == b.policy_results[k], k
+    assert a.event_counts == b.event_counts and a.policy_costs == b.policy_costs
+    assert np.array_equal(a.faring_badly_bits, b.faring_badly_bits)
+
+
+def test_twin_worlds_continued_from_their_shared_months_equal_worlds_simulated_from_the_start():
+    cfgs = [compose_config(TINY + v) for v in VARIANTS]
+    assert shared_months(cfgs) == 24  # burn-in 2018-2019; the first policies start in January 2020
+    for forked_result, plain in zip(simulate_variants(cfgs), (simulate(c, keep=True) for c in cfgs), strict=True):
+        _equal(forked_result, plain)
+
+
+def test_worlds_share_the_months_before_their_first_policy_starts_and_nothing_otherwise():
+    plain = compose_config(TINY)
+    late = compose_config(TINY + VARIANTS[1])
+    assert shared_months([plain, late]) == 36
+    assert shared_months([plain, compose_config([*TINY, "policy=early_prevention"])]) == 0  # starts in month 0
+    assert shared_months([plain, compose_config([*TINY, "seed=6"])]) == 0  # another seed: another world
+    assert shared_months([plain, compose_config([*TINY, "world.children=1600"])]) == 0
+    assert shared_months([plain, plain]) == 60  # the same world: all of it
+
+
+def test_a_failure_in_a_forked_copy_is_raised_here_with_its_traceback():
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        forked(lambda: 1 / 0).result()
+
+
+def test_a_forked_copy_returns_its_result():
+    assert forked(lambda: {"months": 36, "table": pd.DataFrame({"a": [1, 2]})}).result()["months"] == 36
+
+
+def test_killing_the_process_stops_its_forked_copies():
+    script = (
+        "import time, sys; from sim.parallel import forked; "
+        "copy = forked(lambda: time.sleep(120)); print(copy.pid, flush=True); time.sleep(120)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        child = psutil.Process(int(proc.stdout.readline()))
+        assert child.is_running()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+        _, alive = psutil.wait_procs([child], timeout=5)
+        assert alive == []
+    finally:
+        proc.kill()
+        proc.communicate()
