@@ -32,7 +32,9 @@ class PolicyConfig:
     """Settings every policy has; a policy's own ``Config`` extends this."""
 
     start_year: int = count(
-        0, "calendar year the policy starts (in January); 0: from the first month, burn-in included"
+        0,
+        "calendar year the policy starts (in January); 0: with the observation period (world.start_year); a year "
+        "at or before the burn-in's first, e.g. 1: from the first month, burn-in included",
     )
 
 
@@ -60,9 +62,10 @@ class Policy:
         self.ctx: Context | None = None
         self.active = False  # hooks act only once the policy has started
 
-    def start_month(self, first_year: int) -> int:
-        """The simulation month the policy starts (0: from the beginning)."""
-        start = getattr(self.cfg, "start_year", 0)
+    def start_month(self, first_year: int, observed_from: int) -> int:
+        """The simulation month the policy starts (0: from the beginning), for a world whose burn-in starts in
+        ``first_year`` and whose observation period starts in ``observed_from`` (the default start)."""
+        start = getattr(self.cfg, "start_year", 0) or observed_from
         return 0 if start <= first_year else 12 * (start - first_year)
 
     @classmethod

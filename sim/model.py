@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ import simpy
 from sim.agency.agency import Agency
 from sim.agency.report_table import report_table
 from sim.calendar import DAYS_PER_MONTH
-from sim.config.schema import Config
+from sim.config.schema import Config, OutputConfig
 from sim.eventlog import SCHEMA, EventLog, ParquetSink
 from sim.hooks import Context, Hooks, Policy
 from sim.parallel import CAN_FORK, Forked, forked
@@ -66,6 +67,12 @@ class _MemorySink(ParquetSink):
         self.tables.append(table)
         super().write(table)
 
+    def open(self, path: Path) -> None:
+        """Start writing to ``path``: everything kept so far first, in the chunks it came in."""
+        self.path, self.rows = Path(path), 0
+        for table in self.tables:
+            ParquetSink.write(self, table)
+
     def frame(self) -> pd.DataFrame:
         return pa.concat_tables(self.tables).to_pandas() if self.tables else self.schema.empty_table().to_pandas()
 
@@ -91,7 +98,7 @@ def active_policies(cfg: Config) -> list[Policy]:
 def _start_policies(month: int, world: World, agency: Agency, log: EventLog, t: float) -> None:
     """Policies whose start month this is: change the world's parameters and switch their hooks on."""
     for policy in world.hooks.policies:
-        if not policy.active and policy.start_month(world.first_year) == month:
+        if not policy.active and policy.start_month(world.first_year, world.cfg.start_year) == month:
             cfg = policy.adjust(world.cfg)
             world.reconfigure(cfg)
             agency.reconfigure(cfg)
@@ -136,6 +143,16 @@ class _Run:
         self.world.hooks = self.agency.hooks = hooks
         hooks.attach(Context(env=self.env, world=self.world, agency=self.agency, streams=self.streams, log=self.log))
 
+    def write_to(self, out_dir: Path, out: OutputConfig) -> None:
+        """Write the event log and panel to ``out_dir`` from here on, starting with what the run has logged so far
+        (row group by row group, as if it had written there from the start)."""
+        for sink, name, on in (
+            (self.event_sink, "events.parquet", out.events),
+            (self.panel_sink, "panel.parquet", out.panel),
+        ):
+            if on:
+                sink.open(Path(out_dir) / name)
+
     def run(self, until_month: int) -> None:
         with _fewer_gc_passes():
             self.env.run(until=until_month * DAYS_PER_MONTH)
@@ -156,7 +173,7 @@ def _start(cfg: Config, out_dir: Path | None) -> _Run:
     policies = active_policies(cfg)
     world_cfg = cfg.world
     for policy in policies:
-        if policy.start_month(first_year) == 0:
+        if policy.start_month(first_year, cfg.world.start_year) == 0:
             world_cfg = policy.adjust(world_cfg)
             policy.active = True
     world = World(world_cfg, streams, log, panel_sink)
@@ -235,38 +252,62 @@ def shared_months(cfgs: list[Config]) -> int:
         return 0
     first_year = first.world.start_year - first.world.burn_in_years
     months = 12 * (first.world.burn_in_years + first.world.years)
-    return min([months, *(p.start_month(first_year) for c in cfgs for p in active_policies(c))])
+    starts = (p.start_month(first_year, first.world.start_year) for c in cfgs for p in active_policies(c))
+    return min([months, *starts])
 
 
-def simulate_variants(cfgs: list[Config]) -> list[SimulationResult]:
-    """``[simulate(c, keep=True) for c in cfgs]``, the same tables to the last bit (tested), in less time when the
-    worlds differ only in policies that start after month 0 (twin worlds; a policy adopted in different years):
-    the months before the first policy starts are simulated once, and each world runs on from there in a forked
-    copy of this process (the last one here). Without ``os.fork`` (Windows), or with nothing shared, each world is
-    simulated from the start."""
+def simulate_variants(
+    cfgs: list[Config],
+    out_dirs: list[Path | None] | None = None,
+    *,
+    reduce: list[Callable[[SimulationResult], Any]] | None = None,
+    concurrent: bool = True,
+) -> list[Any]:
+    """``[simulate(c, d, keep=True) for c, d in zip(cfgs, out_dirs)]``, every table and file the same to the last bit
+    (tested), in less time when the worlds differ only in policies that start after month 0 (twin worlds, a policy
+    adopted in different years, the scenarios of a comparison): the months before the first policy starts are
+    simulated once, and each world runs on from there in a forked copy of this process (the last one here).
+
+    ``reduce`` (one function per world) turns each result into what the caller keeps, in the process that simulated
+    it, so that only that comes back. ``concurrent`` runs the copies side by side; without it one at a time (inside a
+    process pool, whose workers already fill the cores). Without ``os.fork`` (Windows), or with nothing shared,
+    each world is simulated from the start, one after the other."""
+    out_dirs = out_dirs or [None] * len(cfgs)
+    reduce = reduce or [_same] * len(cfgs)
     shared = shared_months(cfgs) if CAN_FORK and len(cfgs) > 1 else 0
     if shared == 0:
-        return [simulate(c, keep=True) for c in cfgs]
+        return [r(simulate(c, d, keep=True)) for c, d, r in zip(cfgs, out_dirs, reduce, strict=True)]
     run = _start(replace(cfgs[0], policy={}), None)
     run.run(shared)
 
-    def finish(cfg: Config) -> Callable[[], SimulationResult]:
-        def go() -> SimulationResult:
-            run.use(cfg, active_policies(cfg))
+    def finish(i: int) -> Callable[[], Any]:
+        def go() -> Any:
+            if out_dirs[i] is not None:
+                Path(out_dirs[i]).mkdir(parents=True, exist_ok=True)
+                run.write_to(out_dirs[i], cfgs[i].output)
+            run.use(cfgs[i], active_policies(cfgs[i]))
             run.run(run.world.months)
-            return _finish(run, None, keep=True)
+            return reduce[i](_finish(run, out_dirs[i], keep=True))
 
         return go
 
     copies: list[Forked] = []
     try:
-        copies = [forked(finish(c)) for c in cfgs[:-1]]
-        last = finish(cfgs[-1])()
-        return [*(c.result() for c in copies), last]
+        results = []
+        for i in range(len(cfgs) - 1):
+            copies.append(forked(finish(i)))
+            if not concurrent:
+                results.append(copies[-1].result())
+        results = results if not concurrent else [c.result() for c in copies]
+        return [*results, finish(len(cfgs) - 1)()]
     except BaseException:
         for c in copies:
             c.kill()
         raise
+
+
+def _same(result: SimulationResult) -> SimulationResult:
+    return result
 
 
 def arrow_table(df: pd.DataFrame) -> pa.Table:

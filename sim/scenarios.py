@@ -8,6 +8,7 @@ uses the same seed, so differences from baseline are paired: they differ only wh
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,13 +18,13 @@ from scipy import stats
 
 from sim.config.schema import Config
 from sim.costs import yearly_costs
-from sim.model import simulate
+from sim.model import SimulationResult, simulate_variants
 from sim.parallel import process_pool
 from sim.policies import POLICIES
 from sim.rng import replication_seeds
 from sim.summary import BY_NAME, summarise_world
 from sim.tables import Tables
-from sim.truth import child_effects
+from sim.truth import child_outcomes, paired_effects, reported_children
 
 BASELINE = "baseline"
 
@@ -42,31 +43,48 @@ def scenario_config(cfg: Config, scenario: str, seed: int) -> Config:
     return out
 
 
-def run_replication(cfg: Config, scenarios: list[str], seed: int, write_to: Path | None = None) -> dict:
-    """Every scenario with one seed: world summaries and costs, exact child-level effects against baseline,
-    and the policies' own result tables."""
-    summaries: dict[str, dict[str, float]] = {}
-    effects, results = [], {}
-    base_tables = None
-    for scenario in [BASELINE, *[s for s in scenarios if s != BASELINE]]:
-        out_dir = None if write_to is None else Path(write_to) / scenario
-        sc_cfg = scenario_config(cfg, scenario, seed)
-        result = simulate(sc_cfg, out_dir, keep=True)
+def _summarise(cfg: Config, scenario: str) -> Callable[[SimulationResult], dict]:
+    """What a replication keeps of one scenario's world (in the process that simulated it): its summary with
+    costs, every child's outcomes (for the exact effects), baseline's reported children, the policies' tables."""
+
+    def summarise(result: SimulationResult) -> dict:
         tables = Tables.from_result(result)
         costs = yearly_costs(tables, cfg.costs, result.policy_costs)
-        summaries[scenario] = {**summarise_world(tables), **{f"cost_{k}": v for k, v in costs.items()}}
-        if scenario == BASELINE:
-            base_tables = tables
-        else:
-            effects.append(child_effects(tables, base_tables).assign(scenario=scenario))
-        for name, table in result.policy_results.items():
-            if isinstance(table, pd.DataFrame):
-                results[f"{scenario}/{name}"] = table
+        return {
+            "summary": {**summarise_world(tables), **{f"cost_{k}": v for k, v in costs.items()}},
+            "outcomes": child_outcomes(tables),
+            "reported": reported_children(tables) if scenario == BASELINE else None,
+            "results": {k: v for k, v in result.policy_results.items() if isinstance(v, pd.DataFrame)},
+        }
+
+    return summarise
+
+
+def run_replication(
+    cfg: Config, scenarios: list[str], seed: int, write_to: Path | None = None, concurrent: bool = True
+) -> dict:
+    """Every scenario with one seed: world summaries and costs, exact child-level effects against baseline,
+    and the policies' own result tables. The scenarios share their months before the first policy starts
+    (:func:`sim.model.simulate_variants`); ``concurrent`` runs their forked copies side by side (off inside a
+    process pool, whose workers already fill the cores)."""
+    order = [BASELINE, *[s for s in scenarios if s != BASELINE]]
+    out_dirs = [None if write_to is None else Path(write_to) / s for s in order]
+    kept = simulate_variants(
+        [scenario_config(cfg, s, seed) for s in order],
+        out_dirs,
+        reduce=[_summarise(cfg, s) for s in order],
+        concurrent=concurrent,
+    )
+    base = kept[0]
+    effects = [
+        paired_effects(k["outcomes"], base["outcomes"], base["reported"]).assign(scenario=s)
+        for s, k in zip(order[1:], kept[1:], strict=True)
+    ]
     return {
         "seed": seed,
-        "summaries": summaries,
+        "summaries": {s: k["summary"] for s, k in zip(order, kept, strict=True)},
         "effects": pd.concat(effects, ignore_index=True) if effects else pd.DataFrame(),
-        "results": results,
+        "results": {f"{s}/{name}": t for s, k in zip(order, kept, strict=True) for name, t in k["results"].items()},
     }
 
 
@@ -84,7 +102,8 @@ def run_scenarios(cfg: Config, out_dir: Path | None = None, progress: bool = Tru
         runs = map(run_replication, *args)
         return list(_progress(runs, len(seeds), progress))
     with process_pool(workers) as pool:
-        return list(_progress(pool.map(run_replication, *args), len(seeds), progress))
+        runs = pool.map(run_replication, *args, [False] * len(seeds))
+        return list(_progress(runs, len(seeds), progress))
 
 
 def _progress(it, total: int, on: bool):

@@ -82,9 +82,20 @@ def child_effects(policy: Tables, baseline: Tables, children: np.ndarray | None 
     """Exact average effects on every child-level outcome for ``all`` children, ``reported`` children, and,
     if given, the children ``children``. ``se_over_children`` describes the spread of the effect across
     children, not uncertainty about the average (which is exact for this world)."""
-    a, b = child_outcomes(policy), child_outcomes(baseline)
+    return paired_effects(child_outcomes(policy), child_outcomes(baseline), reported_children(baseline), children)
+
+
+def reported_children(baseline: Tables) -> np.ndarray:
+    """The children reported at least once in the observation period: the ``reported`` group of the effects."""
+    return baseline.observed(baseline.reports)["child_id"].unique()
+
+
+def paired_effects(
+    a: pd.DataFrame, b: pd.DataFrame, reported: np.ndarray, children: np.ndarray | None = None
+) -> pd.DataFrame:
+    """:func:`child_effects` from the two worlds' :func:`child_outcomes` (``a`` under the policy, ``b`` under
+    baseline) and baseline's :func:`reported_children`."""
     rows = _paired(a, b, "all")
-    reported = baseline.observed(baseline.reports)["child_id"].unique()
     rows += _paired(a.reindex(reported), b.reindex(reported), "reported")
     if children is not None:
         rows += _paired(a.reindex(children), b.reindex(children), "sample")

@@ -19,7 +19,7 @@ from tests.conftest import ROOT
 
 pytestmark = pytest.mark.skipif(not CAN_FORK, reason="os.fork is POSIX only; elsewhere every world runs from the start")
 
-TINY = ["world=small", "world.children=1500", "world.years=3", "world.burn_in_years=2", "seed=5"]
+TINY = ["world=small", "world.children=1500", "world.years=3", "world.burn_in_years=2", "seed=5"]  # 2018-2022
 #: Every policy whose start can come after month 0, two of them starting in different years.
 VARIANTS = [
     [],
@@ -58,7 +58,10 @@ def test_worlds_share_the_months_before_their_first_policy_starts_and_nothing_ot
     plain = compose_config(TINY)
     late = compose_config(TINY + VARIANTS[1])
     assert shared_months([plain, late]) == 36
-    assert shared_months([plain, compose_config([*TINY, "policy=early_prevention"])]) == 0  # starts in month 0
+    default = compose_config([*TINY, "policy=early_prevention"])  # starts with the observation period
+    assert shared_months([plain, default]) == 24
+    from_month_0 = compose_config([*TINY, "policy=early_prevention", "policy.early_prevention.start_year=1"])
+    assert shared_months([plain, from_month_0]) == 0
     assert shared_months([plain, compose_config([*TINY, "seed=6"])]) == 0  # another seed: another world
     assert shared_months([plain, compose_config([*TINY, "world.children=1600"])]) == 0
     assert shared_months([plain, plain]) == 60  # the same world: all of it
@@ -89,3 +92,19 @@ def test_killing_the_process_stops_its_forked_copies():
     finally:
         proc.kill()
         proc.communicate()
+
+
+def test_forked_worlds_write_the_same_files_as_worlds_simulated_from_the_start(tmp_path):
+    cfgs = [compose_config([*TINY, "output.panel=true", *v]) for v in VARIANTS[:3]]
+    forked_dirs = [tmp_path / "forked" / str(i) for i in range(3)]
+    simulate_variants(cfgs, forked_dirs, reduce=[lambda r: None] * 3)
+    for i, cfg in enumerate(cfgs):
+        simulate(cfg, tmp_path / "plain" / str(i))
+        for name in ("events.parquet", "panel.parquet", "reports.parquet", "agency_monthly.parquet"):
+            assert (forked_dirs[i] / name).read_bytes() == (tmp_path / "plain" / str(i) / name).read_bytes(), name
+
+
+def test_each_world_is_reduced_where_it_was_simulated_and_only_that_comes_back():
+    cfgs = [compose_config(TINY + v) for v in VARIANTS[:3]]
+    sizes = simulate_variants(cfgs, reduce=[lambda r: len(r.events)] * 3, concurrent=False)
+    assert sizes == [len(simulate(c, keep=True).events) for c in cfgs]

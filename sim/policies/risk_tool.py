@@ -186,7 +186,9 @@ class RiskTool(Policy):
 
     def attach(self, ctx: Context) -> None:
         super().attach(ctx)
-        self.training_month = max(12 * ctx.world.cfg.burn_in_years, self.start_month(ctx.world.first_year))
+        self.training_month = max(
+            12 * ctx.world.cfg.burn_in_years, self.start_month(ctx.world.first_year, ctx.world.cfg.start_year)
+        )
         self.models: dict[int, _Model] = {}
         self.cuts = np.array([])
         self.judgement_at_decile = np.array([])
