@@ -28,7 +28,7 @@ import pandas as pd
 from sim.calendar import DAYS_PER_YEAR
 from sim.config.fields import count, nonnegative, positive_count, probability
 from sim.config.schema import Config
-from sim.model import simulate
+from sim.model import simulate_variants
 from sim.policies.risk_tool import RiskToolConfig
 from sim.rng import Streams
 from sim.tables import Tables
@@ -84,7 +84,8 @@ class HouseholdRct(Trial):
         c = self.cfg
         settings = {"adherence": c.adherence, "assignment": "household", "share_shown": c.share_shown}
         variants = {"trial": settings, "all": {**settings, "share_shown": 1.0}, "none": {**settings, "adherence": 0.0}}
-        return {name: Tables.from_result(simulate(_risk_tool(run, **s), keep=True)) for name, s in variants.items()}
+        results = simulate_variants([_risk_tool(run, **s) for s in variants.values()])  # sharing their burn-in
+        return {name: Tables.from_result(r) for name, r in zip(variants, results, strict=True)}
 
     def enrol(self, trial: Tables) -> pd.DataFrame:
         """The first ``n_reports`` reports from the enrolment year on, with the score's arm and decile."""
@@ -142,10 +143,10 @@ class HouseholdRct(Trial):
         :meth:`draw_potential` needs, small enough to cache and to send to worker processes."""
         c = self.cfg
         settings = {"adherence": c.adherence, "assignment": "household", "share_shown": c.share_shown}
-        twins = {
-            name: Tables.from_result(simulate(_risk_tool(run, **s), keep=True))
-            for name, s in (("all", {**settings, "share_shown": 1.0}), ("none", {**settings, "adherence": 0.0}))
-        }
+        all_shown, none_shown = simulate_variants(
+            [_risk_tool(run, **{**settings, "share_shown": 1.0}), _risk_tool(run, **{**settings, "adherence": 0.0})]
+        )
+        twins = {"all": Tables.from_result(all_shown), "none": Tables.from_result(none_shown)}
         return {"potential": self.potential_outcomes(twins)}
 
     def potential_outcomes(self, worlds: dict[str, Tables]) -> pd.DataFrame:
