@@ -95,24 +95,30 @@ class Forked:
             os._exit(code)
         os.close(write)
         self._read = read
+        self.done = False  # reaped: its pid may belong to another process now
 
     def result(self) -> Any:
         """The function's return value; raises ``RuntimeError`` with the copy's traceback if it raised."""
         with os.fdopen(self._read, "rb") as pipe:
             payload = pipe.read()
         os.waitpid(self.pid, 0)
+        self.done = True
         ok, value = pickle.loads(payload) if payload else (False, "the forked process ended without a result")
         if not ok:
             raise RuntimeError(f"a forked simulation failed:\n{value}")
         return value
 
     def kill(self) -> None:
-        """Stop the copy now (the caller is leaving by an exception) and reap it."""
+        """Stop the copy now (the caller is leaving by an exception) and reap it, unless it is done already."""
+        if self.done:
+            return
         with contextlib.suppress(OSError):
             os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
             os.close(self._read)
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
+        self.done = True
 
 
 def forked(fn: Callable[[], Any]) -> Forked:
