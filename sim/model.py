@@ -27,7 +27,7 @@ from sim.calendar import DAYS_PER_MONTH
 from sim.config.schema import Config, OutputConfig
 from sim.eventlog import SCHEMA, EventLog, ParquetSink
 from sim.hooks import Context, Hooks, Policy
-from sim.parallel import CAN_FORK, Forked, forked
+from sim.parallel import CAN_FORK, Forked
 from sim.policies import POLICIES
 from sim.rng import Streams
 from sim.runfolder import write_table
@@ -295,7 +295,7 @@ def simulate_variants(
     try:
         results = []
         for i in range(len(cfgs) - 1):
-            copies.append(forked(finish(i)))
+            copies.append(Forked(finish(i)))
             if not concurrent:
                 results.append(copies[-1].result())
         results = results if not concurrent else [c.result() for c in copies]

@@ -8,8 +8,9 @@ Every process pool of the package comes from :func:`process_pool`. Its workers
 - ignore Ctrl-C (SIGINT reaches the whole process group): the main process handles it, and on any exception,
   Ctrl-C's ``KeyboardInterrupt`` included, kills its workers at once instead of waiting for their tasks.
 
-:func:`forked` runs a function in a copy of the running process (``os.fork``), with the same guarantees: how a
-simulation shares the months its variants have in common.
+:class:`Forked` runs a function in a copy of the running process (``os.fork``), with the same guarantees: how a
+simulation shares the months its variants have in common. Neither a pool's worker nor a copy sees a Ctrl-C until it
+is ready to ignore it.
 """
 
 from __future__ import annotations
@@ -38,8 +39,25 @@ def _die_with(parent: int) -> None:
     os._exit(1)
 
 
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Hold Ctrl-C back from this thread while it forks: a copy inherits the held signal and ignores it before it
+    lets it through (:func:`_start_worker`), so no copy ever raises ``KeyboardInterrupt`` half-made (in the
+    at-fork hooks, say); this process gets the held Ctrl-C as the block ends."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def _start_worker(parent: int, initializer: Callable[..., Any] | None, initargs: tuple) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -59,6 +77,8 @@ def process_pool(
     pool = ProcessPoolExecutor(
         max_workers=workers, initializer=_start_worker, initargs=(os.getpid(), initializer, initargs)
     )
+    with _ctrl_c_held():
+        pool.submit(int)  # starts the workers now (all of them, where they are forked) and the pool's threads
     try:
         yield pool
     except BaseException:
@@ -75,24 +95,32 @@ def process_pool(
 CAN_FORK = hasattr(os, "fork")
 
 
+def _run_copy(parent: int, fn: Callable[[], Any], write: int) -> None:
+    """In the forked copy: compute, send the pickled outcome down ``write``, and exit without running any cleanup."""
+    code = 0
+    try:
+        _start_worker(parent, None, ())
+        payload = pickle.dumps((True, fn()), protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException:  # everything, Ctrl-C included, goes back to the parent
+        payload, code = pickle.dumps((False, traceback.format_exc())), 1
+    with os.fdopen(write, "wb") as pipe:
+        pipe.write(payload)
+    os._exit(code)
+
+
 class Forked:
-    """A function running in a forked copy of this process; :meth:`result` waits for its return value."""
+    """A function running in a forked copy of this process, which sees every object as it is at this moment and dies
+    with this process (as pool workers do); :meth:`result` waits for its return value. POSIX only: check
+    :data:`CAN_FORK`."""
 
     def __init__(self, fn: Callable[[], Any]) -> None:
         parent = os.getpid()
         read, write = os.pipe()
-        self.pid = os.fork()
-        if self.pid == 0:  # the copy: compute, send the pickled outcome, and exit without running any cleanup
-            os.close(read)
-            code = 0
-            try:
-                _start_worker(parent, None, ())
-                payload = pickle.dumps((True, fn()), protocol=pickle.HIGHEST_PROTOCOL)
-            except BaseException:  # everything, Ctrl-C included, goes back to the parent
-                payload, code = pickle.dumps((False, traceback.format_exc())), 1
-            with os.fdopen(write, "wb") as pipe:
-                pipe.write(payload)
-            os._exit(code)
+        with _ctrl_c_held():
+            self.pid = os.fork()
+            if self.pid == 0:
+                os.close(read)
+                _run_copy(parent, fn, write)  # never returns
         os.close(write)
         self._read = read
         self.done = False  # reaped: its pid may belong to another process now
@@ -119,9 +147,3 @@ class Forked:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
         self.done = True
-
-
-def forked(fn: Callable[[], Any]) -> Forked:
-    """Start ``fn`` in a forked copy of this process, which sees every object as it is at this moment and dies
-    with this process (as pool workers do). POSIX only: check :data:`CAN_FORK`."""
-    return Forked(fn)

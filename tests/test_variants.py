@@ -2,10 +2,12 @@
 then continued in forked copies of the process, with every table equal to the last bit to simulating each world
 from the start."""
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -13,7 +15,7 @@ import psutil
 import pytest
 
 from sim.model import SimulationResult, shared_months, simulate, simulate_variants
-from sim.parallel import CAN_FORK, forked
+from sim.parallel import CAN_FORK, Forked
 from sim.registry import compose_config
 from tests.conftest import ROOT
 
@@ -69,17 +71,17 @@ def test_worlds_share_the_months_before_their_first_policy_starts_and_nothing_ot
 
 def test_a_failure_in_a_forked_copy_is_raised_here_with_its_traceback():
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
-        forked(lambda: 1 / 0).result()
+        Forked(lambda: 1 / 0).result()
 
 
 def test_a_forked_copy_returns_its_result():
-    assert forked(lambda: {"months": 36, "table": pd.DataFrame({"a": [1, 2]})}).result()["months"] == 36
+    assert Forked(lambda: {"months": 36, "table": pd.DataFrame({"a": [1, 2]})}).result()["months"] == 36
 
 
 def test_killing_the_process_stops_its_forked_copies():
     script = (
-        "import time, sys; from sim.parallel import forked; "
-        "copy = forked(lambda: time.sleep(120)); print(copy.pid, flush=True); time.sleep(120)"
+        "import time, sys; from sim.parallel import Forked; "
+        "copy = Forked(lambda: time.sleep(120)); print(copy.pid, flush=True); time.sleep(120)"
     )
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
@@ -92,6 +94,48 @@ def test_killing_the_process_stops_its_forked_copies():
     finally:
         proc.kill()
         proc.communicate()
+
+
+CTRL_C_STORM = """
+import os, signal
+from sim.parallel import Forked, process_pool
+
+main = os.getpid()
+
+
+def ctrl_c(signum, frame):  # this process carries on; any copy that sees Ctrl-C before it ignores it fails loudly
+    if os.getpid() != main:
+        raise KeyboardInterrupt
+
+
+signal.signal(signal.SIGINT, ctrl_c)
+print("ready", flush=True)
+done = 0
+for _ in range(100):
+    done += Forked(lambda: 1).result()
+    with process_pool(2) as pool:
+        done += pool.submit(int, 1).result()
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # the storm goes on while this process exits
+print(done, flush=True)
+"""
+
+
+def test_ctrl_c_while_copies_are_being_made_never_reaches_a_copy_half_made():
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CTRL_C_STORM], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        while proc.poll() is None:  # Ctrl-C to the whole process group, every millisecond, until the script ends
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGINT)
+            time.sleep(0.001)
+        out, err = proc.communicate(timeout=5)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert (out, err, proc.returncode) == ("200\n", "", 0)
 
 
 def test_forked_worlds_write_the_same_files_as_worlds_simulated_from_the_start(tmp_path):
