@@ -29,6 +29,7 @@ PROJECT |= {p.stem for p in ROOT.glob("*.py")}
 # household trial's risk tool trains on 2 burn-in years; its 12-month outcomes need a second observed year.
 SMOKE = {
     "world": "--presets small --years 1 --burn-in 0 --repeats 1",
+    "compare": "--world small --years 1 --burn-in 1 --replications 1 --repeats 1",
     "diagnose": "--modes fast --processes 1 --fast-replications 5 --world small --years 2 --burn-in 2 --n-reports 1000",
     "estimator_speed": "--estimators logistic_household --samplers pymc --chains 1 --tune 20 --draws 20 --scale 0.1 "
     "--refits 1",
@@ -101,6 +102,20 @@ def test_world_benchmark_prints_one_json_row_per_preset_with_its_time_memory_and
     assert row["peak_rss_mb"] > 0 and row["reports"] > 0
     assert row["child_years_per_s"] > 0 and row["reports_per_s"] > 0
     assert (row["goal_wall_s"], row["goal_rss_mb"], row["pass"]) == (None, None, None)  # goals: copenhagen, denmark
+
+
+def test_compare_benchmark_times_the_main_job_and_a_replication_from_month_0_and_forked_with_identical_files():
+    rows = run_json("compare")
+    check_rows(rows, {"what", "repeats", "wall_s", "wall_s_runs", "worlds", "child_years_per_s", "reports_per_s",
+                      "speedup", "identical", "goal", "pass"})  # fmt: skip
+    main_job, month_0, shared = rows
+    assert [r["what"] for r in rows] == ["main_job", "from_month_0", "shared_burn_in"]
+    assert all(r["repeats"] == 1 and r["wall_s_runs"] == [r["wall_s"]] and r["wall_s"] > 0 for r in rows)
+    assert (main_job["goal"], main_job["pass"]) == (None, None)  # the 60 s goal is for the default settings only
+    assert month_0["worlds"] == shared["worlds"] == 6  # baseline and the five policies
+    assert month_0["child_years_per_s"] > 0 and shared["reports_per_s"] > 0
+    assert shared["identical"] is True
+    assert shared["speedup"] == round(month_0["wall_s"] / shared["wall_s"], 2)
 
 
 def test_diagnose_benchmark_prints_one_json_row_per_mode_and_process_count_with_every_fit_done() -> None:
