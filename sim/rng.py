@@ -71,12 +71,19 @@ def philox4x32(counter: np.ndarray, key: tuple[int, int]) -> np.ndarray:
     return np.stack([c0, c1, c2, c3], axis=1).astype(np.uint32)
 
 
-def _philox4x32_scalar(c0: int, c1: int, c2: int, c3: int, k0: int, k1: int) -> tuple[int, int, int, int]:
-    """Pure-Python Philox4x32-10 for one counter (faster than numpy for a single block)."""
-    for r in range(10):
-        if r:
-            k0 = (k0 + _W0) & 0xFFFFFFFF
-            k1 = (k1 + _W1) & 0xFFFFFFFF
+def _round_keys(k0: int, k1: int) -> tuple[tuple[int, int], ...]:
+    """Philox4x32-10's ten round keys for the key ``(k0, k1)`` (the Weyl sequence of the key schedule)."""
+    keys = []
+    for _ in range(10):
+        keys.append((k0, k1))
+        k0, k1 = (k0 + _W0) & 0xFFFFFFFF, (k1 + _W1) & 0xFFFFFFFF
+    return tuple(keys)
+
+
+def _philox4x32_scalar(c0: int, c1: int, c2: int, c3: int, keys: tuple[tuple[int, int], ...]) -> tuple[int, ...]:
+    """Pure-Python Philox4x32-10 for one counter, given its :func:`_round_keys` (faster than numpy for a single
+    block)."""
+    for k0, k1 in keys:
         p0 = 0xD2511F53 * c0
         p1 = 0xCD9E8D57 * c2
         c0, c1, c2, c3 = (p1 >> 32) ^ c1 ^ k0, p1 & 0xFFFFFFFF, (p0 >> 32) ^ c3 ^ k1, p0 & 0xFFFFFFFF
@@ -100,6 +107,10 @@ class Keyed:
     """
 
     key: tuple[int, int]
+    _rounds: tuple[tuple[int, int], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_rounds", _round_keys(self.key[0] & 0xFFFFFFFF, self.key[1] & 0xFFFFFFFF))
 
     def uniforms(self, a: np.ndarray, b: np.ndarray | int, c: np.ndarray | int, d: int, n: int) -> np.ndarray:
         """``n`` uniforms on [0, 1) for each row of counters; returns shape ``(len(a), n)``."""
@@ -120,15 +131,17 @@ class Keyed:
     def uniform(self, a: int, b: int, c: int, d: int, j: int = 0) -> float:
         """One uniform: element ``j`` of the same sequence :meth:`uniforms` gives for this counter."""
         w0, w1, w2, w3 = _philox4x32_scalar(
-            a & 0xFFFFFFFF, b & 0xFFFFFFFF, c & 0xFFFFFFFF, ((d << 8) + j // 2) & 0xFFFFFFFF, *self.key
+            a & 0xFFFFFFFF, b & 0xFFFFFFFF, c & 0xFFFFFFFF, ((d << 8) + j // 2) & 0xFFFFFFFF, self._rounds
         )
         hi, lo = (w0, w1) if j % 2 == 0 else (w2, w3)
         return ((hi >> 5) * 67108864 + (lo >> 6)) * _TWO_NEG53
 
     def block(self, a: int, b: int, c: int, d: int) -> tuple[float, float, float, float]:
         """Four uniforms on (0, 1) with 32 random bits each, from one Philox block (the cheap scalar path)."""
-        w = _philox4x32_scalar(a & 0xFFFFFFFF, b & 0xFFFFFFFF, c & 0xFFFFFFFF, (d << 8) & 0xFFFFFFFF, *self.key)
-        return tuple((x + 0.5) * _TWO_NEG32 for x in w)  # type: ignore[return-value]
+        w0, w1, w2, w3 = _philox4x32_scalar(
+            a & 0xFFFFFFFF, b & 0xFFFFFFFF, c & 0xFFFFFFFF, (d << 8) & 0xFFFFFFFF, self._rounds
+        )
+        return (w0 + 0.5) * _TWO_NEG32, (w1 + 0.5) * _TWO_NEG32, (w2 + 0.5) * _TWO_NEG32, (w3 + 0.5) * _TWO_NEG32
 
     def normal(self, a: int, b: int, c: int, d: int, j: int = 0) -> float:
         """One standard normal by inversion of :meth:`uniform` (inversion keeps draws monotone in u)."""
