@@ -57,14 +57,17 @@ class SimulationResult:
 
 
 class _MemorySink(ParquetSink):
-    """A sink that also keeps what it writes (for ``keep=True``)."""
+    """A sink that also keeps what it writes, when ``keep`` (for ``keep=True``, and for a run whose copies may start
+    writing later): a run that only writes its files does not hold its whole event log in memory as well."""
 
-    def __init__(self, path: Path | None, schema: pa.Schema, compression: str) -> None:
+    def __init__(self, path: Path | None, schema: pa.Schema, compression: str, keep: bool = True) -> None:
         super().__init__(path, schema, compression)
+        self.keep = keep
         self.tables: list[pa.Table] = []
 
     def write(self, table: pa.Table) -> None:
-        self.tables.append(table)
+        if self.keep:
+            self.tables.append(table)
         super().write(table)
 
     def open(self, path: Path) -> None:
@@ -158,16 +161,17 @@ class _Run:
             self.env.run(until=until_month * DAYS_PER_MONTH)
 
 
-def _start(cfg: Config, out_dir: Path | None) -> _Run:
-    """Build the world, the agency and the clock of ``cfg`` (policies starting in month 0 adjust the world)."""
+def _start(cfg: Config, out_dir: Path | None, keep: bool = True) -> _Run:
+    """Build the world, the agency and the clock of ``cfg`` (policies starting in month 0 adjust the world);
+    ``keep``: hold the event log and panel in memory too."""
     out = cfg.output
 
     def path(name: str, on: bool) -> Path | None:
         return Path(out_dir) / name if (out_dir is not None and on) else None
 
     streams = Streams(cfg.seed)
-    event_sink = _MemorySink(path("events.parquet", out.events), SCHEMA, out.compression)
-    panel_sink = _MemorySink(path("panel.parquet", out.panel), PANEL_SCHEMA, out.compression)
+    event_sink = _MemorySink(path("events.parquet", out.events), SCHEMA, out.compression, keep)
+    panel_sink = _MemorySink(path("panel.parquet", out.panel), PANEL_SCHEMA, out.compression, keep)
     first_year = cfg.world.start_year - cfg.world.burn_in_years
     log = EventLog(event_sink, first_year)
     policies = active_policies(cfg)
@@ -239,7 +243,7 @@ def simulate(cfg: Config, out_dir: Path | None = None, *, keep: bool | None = No
     keep = out_dir is None if keep is None else keep
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
-    run = _start(cfg, out_dir)
+    run = _start(cfg, out_dir, keep)
     run.run(run.world.months)
     return _finish(run, out_dir, keep)
 
