@@ -28,6 +28,11 @@ Priors (weakly informative; hazards per day):
   two SDs), shared by both periods. The steps are centred on purpose: with about ten events per interval the
   data inform them well, and the non-centred form had divergent transitions in half of the fits.
 
+nutpie samples it with its low-rank modified mass matrix: the steps of one period are strongly correlated with
+each other and with ``a`` through the cumulative sum, which a diagonal mass matrix cannot follow. Over the
+recovery test's first 40 fits the low-rank matrix took about 8 gradient steps a draw instead of 28, with a smallest
+effective sample size 1.5 times as large for the same draws.
+
 Estimands, by posterior prediction from each period's survival curve S(t) = exp(-cumulative hazard): the median
 waiting time (where S = 1/2; within the last interval the hazard stays constant, so it is always reached),
 ``difference_in_median_days`` (during minus before, null 0) and ``ratio_of_medians`` (null 1).
@@ -91,6 +96,7 @@ class SurvivalCases(Estimator):
     name = "survival_cases"
     design = "before_after_cases"
     outcomes: ClassVar[dict[str, str]] = {"days_to_decision": "lower", "days_decision_to_measure": "lower"}
+    nutpie_options: ClassVar[dict[str, object]] = {"low_rank_modified_mass_matrix": True}
 
     def validate(self, df: pd.DataFrame, outcome: str) -> None:
         event = EVENT[outcome]
