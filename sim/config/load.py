@@ -54,10 +54,14 @@ class Plugins:
 def register_configs(plugins: Plugins) -> None:
     """Register the root schema in Hydra's ConfigStore (``conf/config.yaml`` lists it first), and each plug-in's
     schema for its ``conf/<group>/<name>.yaml`` to extend (``/policy_schema/<name>``, ``/trial_schema/<name>``,
-    ``/estimator_schema/estimator``)."""
+    ``/estimator_schema/estimator``). Once per process for the same ``plugins``: storing converts every schema to
+    OmegaConf (40 ms), a third of composing a config."""
     from hydra.core.config_store import ConfigStore
 
     cs = ConfigStore.instance()
+    if _registered.get(id(cs)) is plugins:
+        return
+    _registered[id(cs)] = plugins
     cs.store(name="schema", node=Config)
     for name, schema in plugins.policies.items():
         cs.store(group="policy_schema", name=name, node=schema)
@@ -65,6 +69,9 @@ def register_configs(plugins: Plugins) -> None:
         cs.store(group="trial_schema", name=name, node=schema)
     if plugins.estimator_config is not None:
         cs.store(group="estimator_schema", name="estimator", node=plugins.estimator_config)
+
+
+_registered: dict[int, Plugins] = {}  # ConfigStore instance -> the plugins last registered in it
 
 
 def _allowed_keys(object_type: Any) -> list[str]:
