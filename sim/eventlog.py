@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.calendar import DAYS_PER_MONTH
+from sim.law import REGIMES, Regime
 
 #: Every event type, in the order of a case's life. The dictionary of the ``event`` column uses this order.
 EVENT_TYPES: tuple[str, ...] = (
@@ -55,13 +56,18 @@ SCHEMA = pa.schema(
         ("kind", pa.string()),
         ("value", pa.float64()),
         ("flag", pa.bool_()),
+        ("basis", pa.dictionary(pa.int8(), pa.string())),
     ]
 )
 
 
 # The buffer's columns: the log's, less month and year (derived from time at flush), with event codes.
 _RAW = pa.schema(
-    [pa.field("event", pa.int8()) if f.name == "event" else f for f in SCHEMA if f.name not in ("month", "year")]
+    [
+        pa.field("event", pa.int8()) if f.name == "event" else f
+        for f in SCHEMA
+        if f.name not in ("month", "year", "basis")
+    ]
 )
 
 
@@ -107,9 +113,12 @@ class EventLog:
     flush turns both into Arrow columns and sorts them stably by time, so the log is chronological.
     """
 
-    def __init__(self, sink: ParquetSink, first_year: int) -> None:
+    def __init__(self, sink: ParquetSink, first_year: int, law: str = "barnets_lov") -> None:
         self.sink = sink
         self.first_year = first_year  # calendar year of month 0 (the start of burn-in)
+        self.regime: Regime = REGIMES[law]
+        self._citations = pa.array(self.regime.citations(), pa.string())
+        self._citation_code = {c: i for i, c in enumerate(self.regime.citations())}
         self._rows: list[tuple] = []
         self._chunks: list[pa.Table] = []
         self.counts: dict[str, int] = dict.fromkeys(EVENT_TYPES, 0)
@@ -199,10 +208,22 @@ class EventLog:
                 "kind": raw.column("kind"),
                 "value": raw.column("value"),
                 "flag": raw.column("flag"),
+                "basis": self._basis(codes, raw.column("kind")),
             },
             schema=SCHEMA,
         )
         self.sink.write(table)
+
+    def _basis(self, codes: np.ndarray, kind: pa.ChunkedArray) -> pa.DictionaryArray:
+        """Each event's legal basis under the regime (null where it has none), from its type and kind: looked up
+        once per distinct (type, kind) pair, not per event."""
+        kinds = kind.combine_chunks().dictionary_encode()
+        kind_index = kinds.indices.fill_null(-1).to_numpy().astype(np.int64) + 1  # 0: no kind
+        names = [None, *kinds.dictionary.to_pylist()]
+        pairs, inverse = np.unique(codes.astype(np.int64) * len(names) + kind_index, return_inverse=True)
+        cited = [self.regime.basis_of(EVENT_TYPES[p // len(names)], names[p % len(names)]) for p in pairs.tolist()]
+        index = np.array([-1 if c is None else self._citation_code[c] for c in cited], dtype=np.int8)[inverse]
+        return pa.DictionaryArray.from_arrays(pa.array(index, pa.int8(), mask=index < 0), self._citations)
 
     def close(self) -> None:
         self.flush()

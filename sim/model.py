@@ -173,7 +173,7 @@ def _start(cfg: Config, out_dir: Path | None, keep: bool = True) -> _Run:
     event_sink = _MemorySink(path("events.parquet", out.events), SCHEMA, out.compression, keep)
     panel_sink = _MemorySink(path("panel.parquet", out.panel), PANEL_SCHEMA, out.compression, keep)
     first_year = cfg.world.start_year - cfg.world.burn_in_years
-    log = EventLog(event_sink, first_year)
+    log = EventLog(event_sink, first_year, cfg.world.law)
     policies = active_policies(cfg)
     world_cfg = cfg.world
     for policy in policies:

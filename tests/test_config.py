@@ -111,7 +111,8 @@ def test_command_line_bad_key_exits_with_one_line_and_no_run_folder(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "error: unknown config key 'world.childrn' (did you mean 'children'?); allowed keys in world: name, children, "
-        "years, burn_in_years, start_year, population, wellbeing, institutions, reports, agency, measures, outcomes"
+        "years, burn_in_years, start_year, law, population, wellbeing, institutions, reports, agency, measures, "
+        "outcomes"
     ]
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "run").exists()

@@ -27,6 +27,7 @@ from sim.config.schema import SOURCES
 from sim.config.validate import ConfigError
 from sim.eventlog import EVENT_TYPES
 from sim.eventlog import SCHEMA as EVENT_SCHEMA
+from sim.law import BARNETS_LOV
 from sim.measures import report_age_order_holds
 from sim.tables import TABLES, Tables
 from sim.world.panel import SCHEMA as PANEL_SCHEMA
@@ -136,6 +137,9 @@ def events_frame(rows: list[dict]) -> pd.DataFrame:
             "kind": [r["kind"] for r in rows],
             "value": [r["value"] for r in rows],
             "flag": [r["flag"] for r in rows],
+            "basis": pa.array([BARNETS_LOV.basis_of(r["event"], r["kind"]) for r in rows], pa.string())
+            .dictionary_encode()
+            .cast(EVENT_SCHEMA.field("basis").type),
         },
         schema=EVENT_SCHEMA,
     )

@@ -39,6 +39,8 @@ AGE_BANDS: tuple[str, ...] = ("0-5", "6-11", "12-17")
 SOURCES: tuple[str, ...] = ("school", "daycare", "health", "hospital", "police", "family", "anonymous", "other")
 PLACEMENT_TYPES: tuple[str, ...] = ("network_foster", "foster_family", "institution", "opholdssted", "other_placement")
 MEASURE_TYPES: tuple[str, ...] = ("preventive", "home_based", *PLACEMENT_TYPES)
+#: ``world.law``: the regimes of ``sim.law.REGIMES`` (named here: this layer imports nothing above it).
+LAWS: tuple[str, ...] = ("barnets_lov", "serviceloven")
 
 
 @dataclass
@@ -313,6 +315,12 @@ class WorldConfig:
         "recorded histories settle by about year 8",
     )
     start_year: int = positive_count(2020, "calendar year the observation period starts")
+    law: str = choice(
+        "barnets_lov",
+        LAWS,
+        "the legal regime the agency works under: barnets_lov (in force since 2024) or serviceloven (the Social "
+        "Services Act, until 2023); it names the legal basis of every step in the event log (sim/law.py)",
+    )
     population: PopulationConfig = section(PopulationConfig, "households, children, demography")
     wellbeing: WellbeingConfig = section(WellbeingConfig, "latent wellbeing process")
     institutions: InstitutionsConfig = section(InstitutionsConfig, "daycare institutions and schools")
