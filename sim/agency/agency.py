@@ -43,8 +43,9 @@ from sim.world.world import World
 N_INTAKE = 10
 
 # Purposes of case-level keyed draws: a follow-up step's block (timing, breakdown, review, new placement
-# type) and, separately, the child-involvement draw of a decision taken at that step.
-P_STEP, P_INVOLVED = 1, 2
+# type), the child-involvement draw of a decision taken at that step, and the investigation a placement at that
+# step needs first (its duration, the decision's assessment, the placement type, the involvement).
+P_STEP, P_INVOLVED, P_ESCALATION = 1, 2, 3
 
 
 class _Left(Exception):
@@ -61,6 +62,7 @@ class Case:
     seq: int  # the child's case number (0 for its first case), part of every keyed draw's address
     origin: str  # investigation, acute, preventive
     report_id: int
+    aware: float  # when the municipality became aware of the need: the opening report's arrival (days)
     caseworker: int | None = None
     measure: int = dec.NONE
     measure_start: float = math.nan
@@ -216,15 +218,15 @@ class Agency:
         if not w.present[child] or triage == dec.OPEN_CASE:
             return
         if triage == dec.ACUTE:
-            self._open(child, hh, "acute", rid, u)
+            self._open(child, hh, "acute", rid, u, r.arrival)
         elif triage == dec.INVESTIGATION:
-            self._open(child, hh, "investigation", rid, u)
+            self._open(child, hh, "investigation", rid, u, r.arrival)
         elif triage == dec.ADVICE and u[U_ADVICE] < s.advice_to_preventive:
-            self._open(child, hh, "preventive", rid, u)
+            self._open(child, hh, "preventive", rid, u, r.arrival)
 
     # ------------------------------------------------------------------ cases
-    def _open(self, child: int, hh: int, origin: str, rid: int, u: list[float]) -> None:
-        case = Case(self.next_case, child, hh, int(self.case_count[child]), origin, rid)
+    def _open(self, child: int, hh: int, origin: str, rid: int, u: list[float], aware: float) -> None:
+        case = Case(self.next_case, child, hh, int(self.case_count[child]), origin, rid, aware)
         self.next_case += 1
         self.case_count[child] += 1
         self.cases[child] = case
@@ -384,7 +386,7 @@ class Agency:
         return measure
 
     def _case(self, case: Case, u: list[float]):
-        ac, env = self.ac, self.env
+        ac = self.ac
         try:
             if case.origin == "acute":
                 self._start_measure(
@@ -398,37 +400,7 @@ class Agency:
                     yield from self._sleep(
                         case, dec.lognormal(inv.start_delay_days, inv.start_delay_sigma, u[U_INV_DELAY])
                     )
-                start = env.now
-                self.open_investigations += 1
-                self.log.add(
-                    env.now,
-                    "investigation_start",
-                    case.child,
-                    case.household,
-                    report=case.report_id,
-                    case=case.case_id,
-                    caseworker=case.caseworker,
-                    kind=case.origin,
-                )
-                months = dec.lognormal(inv.median_months, inv.sigma, u[U_INV_TIME]) * self._workload(case)
-                try:
-                    yield from self._sleep(case, months * DAYS_PER_MONTH)
-                finally:
-                    self.open_investigations -= 1
-                    took = (env.now - start) / DAYS_PER_MONTH
-                    self.log.add(
-                        env.now,
-                        "investigation_end",
-                        case.child,
-                        case.household,
-                        report=case.report_id,
-                        case=case.case_id,
-                        caseworker=case.caseworker,
-                        kind="left" if case.left else "completed",
-                        value=took,
-                        flag=took <= inv.limit_months,
-                    )
-                case.investigated = True
+                yield from self._investigate(case, case.origin, case.aware, u[U_INV_TIME])
                 assessed = self._assess(case, inv.decision_noise_sd, u[U_DECISION])
             else:
                 assessed = self._assess(case, ac.screening.noise_sd, u[U_DECISION])
@@ -446,6 +418,76 @@ class Agency:
             self._close(case, "left")
         except _Closed:
             self._close(case, "closed")
+
+    def _investigate(self, case: Case, kind: str, aware: float, u_time: float):
+        """A child investigation (SEL § 50; BL § 20) from now: its duration, lengthened by the caseworker's workload,
+        and its end. Its flag says whether it ended within the legal limit counted, as both acts count it, from
+        ``aware``, when the municipality became aware of the need; the event's value is its own length."""
+        inv, env = self.ac.investigation, self.env
+        start = env.now
+        self.open_investigations += 1
+        report = case.report_id if kind != "escalation" else None
+        self.log.add(
+            env.now,
+            "investigation_start",
+            case.child,
+            case.household,
+            report=report,
+            case=case.case_id,
+            caseworker=case.caseworker,
+            kind=kind,
+        )
+        months = dec.lognormal(inv.median_months, inv.sigma, u_time) * self._workload(case)
+        try:
+            yield from self._sleep(case, months * DAYS_PER_MONTH)
+        finally:
+            self.open_investigations -= 1
+            self.log.add(
+                env.now,
+                "investigation_end",
+                case.child,
+                case.household,
+                report=report,
+                case=case.case_id,
+                caseworker=case.caseworker,
+                kind="left" if case.left else "completed",
+                value=(env.now - start) / DAYS_PER_MONTH,
+                flag=(env.now - aware) / DAYS_PER_MONTH <= inv.limit_months,
+            )
+        case.investigated = True
+
+    def _escalate_to_placement(self, case: Case, step: int):
+        """A follow-up found that the child may need a placement. Neither act allows one without a child
+        investigation (SEL § 52 stk. 2; BL § 46 stk. 3, § 47 stk. 2), so one runs first, its clock starting now,
+        while the measure at home goes on; the decision after it is taken as after any investigation. Returns the
+        level decided (a placement has started if it is ``LEVEL_PLACED``)."""
+        d, inv = self.ac.decision, self.ac.investigation
+        u_time, u_decision, u_type, u_involved = self._keyed(case, step, P_ESCALATION)
+        case.reviewable = False  # a report during the investigation is taken into its decision
+        try:
+            yield from self._investigate(case, "escalation", self.env.now, u_time)
+        finally:
+            case.reviewable = True
+        assessed = self._assess(case, inv.decision_noise_sd, u_decision)
+        level = dec.level_for(assessed, d, self._age(case.child))
+        case.review_requested = False
+        if level != dec.LEVEL_PLACED:
+            return level
+        measure = dec.measure_for_level(level, self._age(case.child), u_type, d)
+        self.log.add(
+            self.env.now,
+            "escalation",
+            case.child,
+            case.household,
+            case=case.case_id,
+            caseworker=case.caseworker,
+            kind=MEASURE_TYPES[measure],
+            value=assessed,
+            flag=self._involved(case, u_involved),
+        )
+        self._end_measure(case, "escalation")
+        self._start_measure(case, measure)
+        return level
 
     def _follow(self, case: Case):
         """Follow-ups, reviews after new reports, breakdowns, escalation and closure, until the case closes."""
@@ -504,6 +546,10 @@ class Agency:
             if new_level == dec.CLOSE:
                 self._end_measure(case, "closed")
                 raise _Closed
+            if new_level == dec.LEVEL_PLACED and level != dec.LEVEL_PLACED:
+                if (yield from self._escalate_to_placement(case, step)) == dec.LEVEL_PLACED:
+                    since_start = 0
+                continue
             if new_level != level:
                 measure = dec.measure_for_level(new_level, self._age(case.child), u_type, d)
                 self.log.add(

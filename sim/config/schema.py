@@ -169,15 +169,23 @@ class ScreeningConfig:
 
 @dataclass
 class InvestigationConfig:
-    """The § 50 child investigation (legal limit: 4 months)."""
+    """The child investigation (børnefaglig undersøgelse: SEL § 50, BL § 20; legal limit: 4 months)."""
 
     start_delay_days: float = duration(
         14.0, "median days from a caseworker taking the case to the § 50 start (acute cases: none) (assumption)"
     )
     start_delay_sigma: float = nonnegative(0.5, "lognormal sigma of the investigation start delay (assumption)")
-    median_months: float = positive_duration(3.8, "median duration at nominal caseload (planning assumption)")
-    sigma: float = nonnegative(0.45, "lognormal sigma of the duration; 0.45 gives ≈ 55% within 4 months")
-    limit_months: float = positive_duration(4.0, "legal limit for finishing a § 50 investigation")
+    median_months: float = positive_duration(
+        3.5,
+        "median duration at nominal caseload (tuned with sigma so that ≈ 55% finish within 4 months of the report, "
+        "BSB-2024)",
+    )
+    sigma: float = nonnegative(0.45, "lognormal sigma of the duration (assumption)")
+    limit_months: float = positive_duration(
+        4.0,
+        "legal limit for finishing an investigation, counted from when the municipality became aware of the need "
+        "(SEL § 50; BL § 20, stk. 3)",
+    )
     decision_noise_sd: float = nonnegative(0.5, "SD of the caseworker's error after a full investigation")
     hidden_revealed: float = share(
         1.0, "share of the hidden adversity a § 50 investigation reveals (cases without one see none of it)"
@@ -223,7 +231,11 @@ class FollowUpConfig:
     review_noise_sd: float = nonnegative(0.5, "SD of the caseworker's error at a follow-up review")
     close_threshold: float = number(0.8, "assessed need below which a measure closes")
     step_down_threshold: float = number(0.231, "assessed need below which a placed child returns home")
-    escalate_margin: float = nonnegative(0.6, "escalate when assessed need exceeds the next level by this")
+    escalate_margin: float = nonnegative(
+        0.0,
+        "escalate (a placement: investigate first) when assessed need exceeds the next level's threshold by this "
+        "(tuned to placed_per_1000 and new_placements_per_1000)",
+    )
     breakdown_home_share: float = share(
         0.1, "share of breakdowns after which the child goes home with a home-based measure, not to a new placement"
     )
