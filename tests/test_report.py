@@ -23,7 +23,7 @@ import yaml
 
 from sim.config.validate import ConfigError
 from sim.registry import compose_config
-from sim.report.build import Change, build_context, change_words, report_tables
+from sim.report.build import Change, build_context, change_words, law_name, report_tables
 from sim.report.html import render_html
 from sim.report.i18n import Locale, texts
 from sim.report.inputs import load_inputs
@@ -39,6 +39,7 @@ SMALL_COMPARE = (
     "world.burn_in_years=2",
     "compare.scenarios=[baseline,free_municipality,daycare_social_workers]",
     "compare.replications=2",
+    "world.law=serviceloven",
 )
 
 
@@ -191,6 +192,16 @@ def test_the_report_speaks_the_configured_language(small_run):
 
 def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_the_report_names_the_law_the_agency_worked_under(small_run):
+    """The small run works under the Social Services Act; the default is barnets lov."""
+    en = Page((small_run / "report.html").read_text(encoding="utf-8")).plain
+    da = Page((small_run / "report.da.html").read_text(encoding="utf-8")).plain
+    assert "working under the Social Services Act (serviceloven, SEL), over 2 years" in en
+    assert "der arbejder efter serviceloven (SEL), over 2 år" in da
+    assert law_name(Locale("en"), {"law": "barnets_lov"}) == "the Children's Act (barnets lov, BL)"
+    assert law_name(Locale("da"), {}) == "barnets lov (BL)"
 
 
 def test_every_text_is_in_both_languages_with_the_same_placeholders():

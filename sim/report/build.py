@@ -19,6 +19,7 @@ import pandas as pd
 from sim.calibration.targets import load_targets
 from sim.config.schema import MEASURE_TYPES, PLACEMENT_TYPES
 from sim.config.validate import ConfigError
+from sim.law import REGIMES
 from sim.policies import POLICIES
 from sim.report import figures
 from sim.report.i18n import Locale, decimals_for
@@ -185,6 +186,16 @@ def scenario_name(t: Locale, scenario: str) -> str:
     if all(t.has(f"scenarios.{p}") for p in parts):
         return " + ".join(t(f"scenarios.{p}") for p in parts)
     return scenario
+
+
+def law_name(t: Locale, world: dict[str, Any]) -> str:
+    """The legal regime the run's agency worked under, in the report's language, with its abbreviation: "the
+    Children's Act (barnets lov, BL)". A run folder from before ``world.law`` existed is named by the default."""
+    regime = REGIMES[world.get("law", "barnets_lov")]
+    name = regime.da if t.language == "da" else regime.en
+    if name.endswith(")"):
+        return f"{name[:-1]}, {regime.abbreviation})"
+    return f"{name} ({regime.abbreviation})"
 
 
 def scenario_description(t: Locale, scenario: str) -> str:
@@ -497,6 +508,7 @@ def summary_section(inputs: ReportInputs, t: Locale, headlines: pd.DataFrame) ->
         "summary.intro",
         policies=", ".join(names) if names else "–",
         children=t.number(float(world["children"]), 0),
+        law=law_name(t, world),
         years=world["years"],
         replications=inputs.replications,
     )
@@ -781,6 +793,7 @@ def method_section(inputs: ReportInputs, t: Locale, calibration: pd.DataFrame, w
         ("years", str(world["years"])),
         ("burn_in", str(world["burn_in_years"])),
         ("start_year", str(world["start_year"])),
+        ("law", law_name(t, world)),
         ("scenarios", ", ".join(scenario_name(t, s) for s in inputs.scenarios)),
         ("replications", str(inputs.replications)),
         ("seed", str(inputs.seed)),
