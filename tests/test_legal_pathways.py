@@ -10,7 +10,16 @@ from sim.calendar import DAYS_PER_MONTH
 from sim.config.schema import PLACEMENT_TYPES
 from tests.conftest import run
 
-LARGE = ["world.children=50000", "world.years=3", "world.burn_in_years=3", "seed=16"]
+#: With placements at a follow-up waiting for their investigation (``investigate_before_placement``, off by default
+#: until the estimators' recovery is re-checked on it) and the escalation margin tuned for it.
+LARGE = [
+    "world.children=50000",
+    "world.years=3",
+    "world.burn_in_years=3",
+    "seed=16",
+    "world.agency.followup.investigate_before_placement=true",
+    "world.agency.followup.escalate_margin=0",
+]
 
 
 @pytest.fixture(scope="module")

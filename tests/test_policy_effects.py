@@ -138,10 +138,12 @@ def participation_breakdowns(cfg, by_replication) -> np.ndarray:
 
 
 def test_child_participation_lowers_placement_breakdowns(participation_breakdowns):
-    """Fewer breakdowns where the child was involved in the decision (KORA-2014): a fall of about 0.005 on a rate
-    of 0.055, which four paired replications do not resolve (-0.0050, 95% interval -0.0117 to 0.0018, 7 December
-    2026) and eight of the same root seed do (-0.0047, -0.0073 to -0.0021): the test pools the comparison's four
-    with four of another root seed."""
+    """Fewer breakdowns where the child was involved in the decision (KORA-2014): a fall of about 0.003 on a rate
+    of 0.05 (7 December 2026: -0.0033, 95% interval -0.0043 to -0.0023, over the comparison's four paired
+    replications; -0.0027, -0.0036 to -0.0018, over eight). With placements at a follow-up waiting for an
+    investigation (``investigate_before_placement``) the fall was -0.0050 and four replications did not resolve it
+    (-0.0117 to 0.0018) where eight did (-0.0073 to -0.0021): the test pools the comparison's four with four of
+    another root seed."""
     d = participation_breakdowns
     upper = d.mean() + stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
     assert d.size == 8

@@ -37,9 +37,9 @@ SMALL_COMPARE = (
     "world=small",
     "world.years=2",
     "world.burn_in_years=2",
+    "world.law=serviceloven",
     "compare.scenarios=[baseline,free_municipality,daycare_social_workers]",
     "compare.replications=2",
-    "world.law=serviceloven",
 )
 
 

@@ -546,7 +546,7 @@ class Agency:
             if new_level == dec.CLOSE:
                 self._end_measure(case, "closed")
                 raise _Closed
-            if new_level == dec.LEVEL_PLACED and level != dec.LEVEL_PLACED:
+            if new_level == dec.LEVEL_PLACED and level != dec.LEVEL_PLACED and f.investigate_before_placement:
                 if (yield from self._escalate_to_placement(case, step)) == dec.LEVEL_PLACED:
                     since_start = 0
                 continue

@@ -232,9 +232,14 @@ class FollowUpConfig:
     close_threshold: float = number(0.8, "assessed need below which a measure closes")
     step_down_threshold: float = number(0.231, "assessed need below which a placed child returns home")
     escalate_margin: float = nonnegative(
-        0.0,
-        "escalate (a placement: investigate first) when assessed need exceeds the next level's threshold by this "
-        "(tuned to placed_per_1000 and new_placements_per_1000)",
+        0.6,
+        "escalate when assessed need exceeds the next level's threshold by this (assumption; with "
+        "investigate_before_placement, 0 is tuned to placed_per_1000 and new_placements_per_1000)",
+    )
+    investigate_before_placement: bool = flag(
+        False,
+        "a placement decided at a follow-up waits for a child investigation, as the acts require (SEL § 52 stk. 2; "
+        "BL § 46 stk. 3); off by default until the estimators' recovery is re-checked on it (assumptions A31)",
     )
     breakdown_home_share: float = share(
         0.1, "share of breakdowns after which the child goes home with a home-based measure, not to a new placement"
