@@ -176,7 +176,7 @@ class InvestigationConfig:
     )
     start_delay_sigma: float = nonnegative(0.5, "lognormal sigma of the investigation start delay (assumption)")
     median_months: float = positive_duration(
-        3.5,
+        3.65,
         "median duration at nominal caseload (tuned with sigma so that ≈ 55% finish within 4 months of the report, "
         "BSB-2024)",
     )
