@@ -1,11 +1,23 @@
-"""Recovery: over many simulated household-randomised trials, the logistic model with household effects is
-unbiased for the effect and its 90% interval covers the truth about 90% of the time.
+"""Recovery: over many simulated household-randomised trials, the logistic model with household effects is unbiased for
+the effect and its 90% interval covers the effect it estimates about 90% of the time.
 
-The two twin worlds (score shown to all / to none) are simulated once; each replication draws its own
-enrolment window and household assignment from their potential outcomes (``HouseholdRct.draw_potential``), so
-the truth of each replication is the exact average effect of its own sample. A planted risk ratio of 0.85 on
-faring badly gives an effect to recover. 200 replications: the Monte Carlo standard error of a 90% coverage is
-2.1 points, so the 85-95% band is ±2.4 standard errors."""
+The two twin worlds (score shown to all / to none) are simulated once; each replication draws its own enrolment
+window and household assignment from their potential outcomes (``HouseholdRct.draw_potential``). A planted risk
+ratio of 0.85 on faring badly gives an effect to recover. Two truths:
+
+- the sample's own effect (each replication's ``truth``: both potential outcomes of exactly its enrolled
+  reports), against which the bias is measured;
+- the population effect (``HouseholdRct.population_effects``: every report of the observation period, the
+  planted effect at its expectation), which is what the model's interval is for. Against the sample's effect
+  the interval must over-cover: the planted effect removes an event from some reports and not others, so unit
+  effects vary, and the error of an estimate about its own sample's effect has a smaller variance than about
+  the population's (Neyman). Measured at 6f10b9b (200 trials): coverage 0.955 of the sample's effects,
+  interval SD / RMSE 1.16; 0.915 of the population effect, 1.05.
+
+200 replications: the Monte Carlo standard error (MCSE) of a 90% coverage is 2.1 points; each check allows 3 MCSE
+(``tests.recovery.Z``), so coverage within 83.6-96.4%. The enrolment windows (2,000 of about 14,000 reports)
+overlap, so errors about the population effect are mildly correlated between replications and that error is slightly
+optimistic."""
 
 import numpy as np
 import pytest
@@ -13,17 +25,20 @@ import pytest
 from estimators import ESTIMATORS, SamplerConfig
 from sim.registry import compose_config
 from sim.trials import TRIALS
-from tests.recovery import bias, covered_90, summary
+from tests.recovery import Z, assert_covers_90, assert_unbiased, covered_90, summary
 
 pytestmark = pytest.mark.slow
 REPLICATIONS = 200
+OUTCOME = "faring_badly_12m"
 
 
 @pytest.fixture(scope="module")
 def replications():
+    """One row per trial: posterior mean, 90% interval, the sample's effect, converged, the population effect."""
     run = compose_config(["trial=household_rct", "trial.assumed_risk_ratio=0.85", "seed=606"])
     trial = TRIALS["household_rct"](run.trial)
-    worlds = trial.worlds(run)
+    worlds = trial.replication_worlds(run)
+    population = trial.population_effects(worlds).set_index(["outcome", "estimand"])["value"]
     # target_accept 0.8 (the default is 0.9): a fifth fewer gradient steps for this three-parameter posterior. 2 chains
     # x (500 + 1,500): all 200 fits converged (smallest ESS 896) in two thirds of the CPU of 4 x (500 + 1,000), which
     # converged in all 200 too; 2 x (500 + 1,000) left 4 of 200 above R-hat 1.01, on the test's limit.
@@ -32,14 +47,29 @@ def replications():
     for r in range(REPLICATIONS):
         data = trial.draw_potential(worlds, seed=1000 + r)
         truth = data.truth.set_index(["outcome", "estimand"])["value"]
-        est = estimator.fit(data.data, "faring_badly_12m", frequentist=False)[0]
+        est = estimator.fit(data.data, OUTCOME, frequentist=False)[0]
         assert est.estimand == "risk_difference"
         rows.append(
-            (est.estimate, est.lower_90, est.upper_90, truth[("faring_badly_12m", "risk_difference")], est.converged)
+            (
+                est.estimate,
+                est.lower_90,
+                est.upper_90,
+                truth[(OUTCOME, "risk_difference")],
+                est.converged,
+                population[(OUTCOME, "risk_difference")],
+            )
         )
     rows = np.array(rows, dtype=float)
-    print(f"\nhousehold RCT, {REPLICATIONS} replications: {summary(rows)}, converged {rows[:, 4].mean():.2f}")
+    print(
+        f"\nhousehold RCT, {REPLICATIONS} replications: against each sample's effect {summary(rows)}; against the "
+        f"population effect {summary(against_population(rows))}; converged {rows[:, 4].mean():.2f}"
+    )
     return rows
+
+
+def against_population(rows: np.ndarray) -> np.ndarray:
+    """The rows with the population effect as their truth."""
+    return np.column_stack([rows[:, :3], rows[:, 5]])
 
 
 def test_the_fits_converge(replications):
@@ -50,9 +80,13 @@ def test_the_fits_converge(replications):
 
 
 def test_the_risk_difference_is_unbiased(replications):
-    mean, mcse = bias(replications)
-    assert abs(mean) < 3 * mcse
+    assert_unbiased(replications)
 
 
-def test_the_90_percent_interval_covers_the_truth_about_90_percent_of_the_time(replications):
-    assert 0.85 <= covered_90(replications).mean() <= 0.95
+def test_the_90_percent_interval_covers_the_population_effect_about_90_percent_of_the_time(replications):
+    assert_covers_90(against_population(replications))
+
+
+def test_the_90_percent_interval_covers_each_samples_own_effect_at_least_as_often(replications):
+    more = covered_90(replications).astype(float) - covered_90(against_population(replications))
+    assert more.mean() >= -Z * more.std(ddof=1) / np.sqrt(more.size)

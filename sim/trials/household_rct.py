@@ -163,6 +163,21 @@ class HouseholdRct(Trial):
             table[f"y0_{name}"] = y0[name].to_numpy()
         return table
 
+    def population_effects(self, worlds: dict[str, Any]) -> pd.DataFrame:
+        """The effects over every report of the observation period, the population :meth:`draw_potential`'s
+        enrolment windows come from, with the planted effect at its expectation (each event kept with probability
+        ``assumed_risk_ratio``). This is what the trial's estimators estimate: each sample's own effect
+        (its ``truth``) varies around it, and an interval calibrated for it covers the sample's effect more often
+        than its level whenever the unit effects vary (Neyman's conservative variance)."""
+        if "potential" not in worlds:
+            worlds["potential"] = self.potential_outcomes(worlds)
+        table = worlds["potential"]
+        y1 = pd.DataFrame({name: table[f"y1_{name}"].to_numpy() for name in BINARY_OUTCOMES})
+        y0 = pd.DataFrame({name: table[f"y0_{name}"].to_numpy() for name in BINARY_OUTCOMES})
+        for name in PLANTED:
+            y1[name] = y1[name] * min(self.cfg.assumed_risk_ratio, 1.0)
+        return _sample_effects(y1, y0)
+
     def draw_potential(self, worlds: dict[str, Any], seed: int) -> TrialData:
         """A trial drawn from the twins' potential outcomes, for replications: a random enrolment window in the
         observation period, a random household assignment, and each report's outcome from the twin matching
@@ -212,7 +227,8 @@ class HouseholdRct(Trial):
 
 
 def _sample_effects(y1: pd.DataFrame, y0: pd.DataFrame) -> pd.DataFrame:
-    """The enrolled sample's exact risk difference and ratio per outcome, over units known in both twins."""
+    """The exact risk difference and ratio per outcome over the units known in both twins (``y1`` may hold
+    expected values between 0 and 1)."""
     rows = []
     for name in BINARY_OUTCOMES:
         ok = y1[name].notna() & y0[name].notna()
