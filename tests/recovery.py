@@ -5,7 +5,11 @@ Every check allows ``Z`` Monte Carlo standard errors (MCSE) of independent repli
 fails one by chance about once in 370. The suite has about eight bias and eight coverage checks, so a correct
 code base fails one of them in about 4% of the changes that redraw every world. The replications must be
 independent for these errors to hold: a design whose replications share simulated units (panels drawn from one
-bank of municipalities) would make them optimistic."""
+bank of municipalities) would make them optimistic.
+
+Recovery fits sample their chains one after the other (``cores=1``): the suite runs one test file per core, so
+chains side by side would only add thread overhead (1.32 against 1.08-1.19 CPU seconds a household fit, 7
+December 2026); the draws are the same either way."""
 
 import numpy as np
 

@@ -31,7 +31,7 @@ def replications():
     # 2 chains x (400 + 1,200) with the estimator's low-rank mass matrix (measured 7 December 2026: 239 of 240 fits
     # converged, in 85 s of CPU; the diagonal mass matrix needed 2 x (500 + 1,500) and 143 s for 238 of 240, and
     # 2 x (400 + 800) with low rank left 14 of 240 unconverged).
-    estimator = ESTIMATORS["survival_cases"](SamplerConfig(draws=1200, tune=400, chains=2))
+    estimator = ESTIMATORS["survival_cases"](SamplerConfig(draws=1200, tune=400, chains=2, cores=1))
     rows = {o: [] for o in OUTCOMES}
     for r in range(REPLICATIONS):
         data = trial.draw(worlds, seed=r)

@@ -38,7 +38,7 @@ REPLICATIONS = 100
 @pytest.fixture(scope="module")
 def replications():
     # 300 tuning steps (nutpie's own default) adapt this six-parameter model: all 100 fits converged.
-    estimator = ESTIMATORS["count_daycare"](SamplerConfig(draws=1000, tune=300))
+    estimator = ESTIMATORS["count_daycare"](SamplerConfig(draws=1000, tune=300, cores=1))
     rows, start = [], time.perf_counter()
     for r in range(REPLICATIONS):
         run = compose_config(

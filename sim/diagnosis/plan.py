@@ -149,7 +149,7 @@ class Plan:
                 "code": world_code,
             }
             plan.world_keys.append(f"{trial.name}-{checksum(world)[:16]}")
-        sampler = {k: v for k, v in _plain(run.estimator).items() if k != "seed"}
+        sampler = {k: v for k, v in _plain(run.estimator).items() if k not in ("seed", "cores")}  # cores: same draws
         plan.description = {
             "trial": trial_cfg,
             "world": _plain(run.world),
