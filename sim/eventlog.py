@@ -120,7 +120,7 @@ class EventLog:
         self._citations = pa.array(self.regime.citations(), pa.string())
         self._citation_code = {c: i for i, c in enumerate(self.regime.citations())}
         self._rows: list[tuple] = []
-        self._chunks: list[pa.Table] = []
+        self._many: list[tuple] = []
         self.counts: dict[str, int] = dict.fromkeys(EVENT_TYPES, 0)
 
     def add(
@@ -150,39 +150,19 @@ class EventLog:
         flag: np.ndarray | None = None,
         report: np.ndarray | None = None,
     ) -> None:
-        """Append one event per element of ``child``, all at ``time`` and of the same ``kind``."""
-        n = len(child)
-        if n == 0:
+        """Append one event per element of ``child``, all at ``time`` and of the same ``kind`` (a NaN ``value``
+        is recorded as null). Kept as numpy arrays until :meth:`flush`, which builds one Arrow table of them all."""
+        if len(child) == 0:
             return
-
-        def column(x: np.ndarray | None, typ: pa.DataType) -> pa.Array:
-            return pa.nulls(n, typ) if x is None else pa.array(x, typ, from_pandas=True)
-
-        self._chunks.append(
-            pa.table(
-                [
-                    pa.array(np.full(n, time)),
-                    pa.array(np.full(n, _EVENT_CODE[event], dtype=np.int8)),
-                    pa.array(np.asarray(child, dtype=np.int64)),
-                    pa.array(np.asarray(household, dtype=np.int64)),
-                    column(report, pa.int64()),
-                    pa.nulls(n, pa.int64()),
-                    pa.nulls(n, pa.int32()),
-                    pa.nulls(n, pa.string()) if kind is None else pa.array([kind] * n, pa.string()),
-                    column(value, pa.float64()),
-                    column(flag, pa.bool_()),
-                ],
-                schema=_RAW,
-            )
-        )
+        self._many.append((time, _EVENT_CODE[event], child, household, report, kind, value, flag))
 
     def flush(self) -> None:
         """Write buffered events, sorted stably by time, as one row group."""
-        parts = list(self._chunks)
+        parts = [_many_table(self._many)] if self._many else []
         if self._rows:
             cols = list(zip(*self._rows, strict=True))
             parts.append(pa.table([pa.array(c, f.type) for c, f in zip(cols, _RAW, strict=True)], schema=_RAW))
-        self._rows, self._chunks = [], []
+        self._rows, self._many = [], []
         if not parts:
             return
         raw = pa.concat_tables(parts)
@@ -228,3 +208,44 @@ class EventLog:
     def close(self) -> None:
         self.flush()
         self.sink.close()
+
+
+def _many_table(chunks: list[tuple]) -> pa.Table:
+    """The events of :meth:`EventLog.add_many` calls as one table in the raw schema, in call order: each call's
+    time, type and kind repeated over its children; a value or flag not given (or a NaN value) is null."""
+    sizes = np.array([len(c[2]) for c in chunks])
+    n = int(sizes.sum())
+
+    def optional(i: int, dtype: type, fill: object) -> tuple[np.ndarray, np.ndarray | None]:
+        given = [c[i] is not None for c in chunks]
+        values = np.concatenate(
+            [
+                np.asarray(c[i], dtype=dtype) if g else np.full(len(c[2]), fill, dtype=dtype)
+                for c, g in zip(chunks, given, strict=True)
+            ]
+        )
+        return values, None if all(given) else np.repeat(~np.array(given), sizes)
+
+    kinds = sorted({c[5] for c in chunks if c[5] is not None})
+    code = {k: i for i, k in enumerate(kinds)}
+    kind_index = np.repeat(np.array([code.get(c[5], -1) for c in chunks], dtype=np.int32), sizes)
+    report, report_missing = optional(4, np.int64, 0)
+    value, _ = optional(6, np.float64, np.nan)
+    flag, flag_missing = optional(7, np.bool_, False)
+    return pa.table(
+        [
+            pa.array(np.repeat(np.array([c[0] for c in chunks], dtype=np.float64), sizes)),
+            pa.array(np.repeat(np.array([c[1] for c in chunks], dtype=np.int8), sizes)),
+            pa.array(np.concatenate([np.asarray(c[2], dtype=np.int64) for c in chunks])),
+            pa.array(np.concatenate([np.asarray(c[3], dtype=np.int64) for c in chunks])),
+            pa.array(report, pa.int64(), mask=report_missing),
+            pa.nulls(n, pa.int64()),
+            pa.nulls(n, pa.int32()),
+            pa.DictionaryArray.from_arrays(
+                pa.array(kind_index, pa.int32(), mask=kind_index < 0), pa.array(kinds, pa.string())
+            ).cast(pa.string()),
+            pa.array(value, pa.float64(), from_pandas=True),
+            pa.array(flag, pa.bool_(), mask=flag_missing),
+        ],
+        schema=_RAW,
+    )
