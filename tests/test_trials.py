@@ -8,6 +8,7 @@ import pytest
 from estimators import ESTIMATORS, DataError, SamplerConfig, to_frame
 from sim.registry import compose_config
 from sim.trials import TRIALS
+from sim.trials.household_rct import BINARY_OUTCOMES
 from tests.conftest import analyse_from_cli, cli
 
 FAST = SamplerConfig(sampler="pymc", draws=300, tune=300, chains=2)
@@ -167,3 +168,16 @@ def test_every_design_documents_each_of_its_columns_on_its_own_page(name):
     page = Path(__file__).resolve().parents[1] / "docs" / "trials" / f"{name}.md"
     text = page.read_text()
     assert [c for c in TRIALS[name].columns if f"`{c}`" not in text] == []
+
+
+def test_the_household_rcts_population_effect_takes_the_planted_effect_at_its_expectation():
+    """Over a hand-made potential-outcomes table: the planted ratio 0.8 keeps 80% of the treated events in
+    expectation (planted outcomes only); units unknown in either twin are left out."""
+    trial = TRIALS["household_rct"](compose_config(["trial=household_rct", "trial.assumed_risk_ratio=0.8"]).trial)
+    y1 = np.array([1.0, 1.0, 0.0, 1.0, np.nan])
+    y0 = np.array([1.0, 0.0, 0.0, 0.0, 1.0])
+    table = pd.DataFrame({f"{arm}_{o}": v for o in BINARY_OUTCOMES for arm, v in (("y1", y1), ("y0", y0))})
+    effects = trial.population_effects({"potential": table}).set_index(["outcome", "estimand"])["value"]
+    assert effects[("faring_badly_12m", "risk_difference")] == pytest.approx(0.8 * 3 / 4 - 1 / 4)
+    assert effects[("faring_badly_12m", "risk_ratio")] == pytest.approx(0.8 * 3)
+    assert effects[("rereport_12m", "risk_difference")] == pytest.approx(3 / 4 - 1 / 4)
