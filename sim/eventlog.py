@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -120,7 +121,7 @@ class EventLog:
         self._citations = pa.array(self.regime.citations(), pa.string())
         self._citation_code = {c: i for i, c in enumerate(self.regime.citations())}
         self._rows: list[tuple] = []
-        self._many: list[tuple] = []
+        self._many: list[_Many] = []
         self.counts: dict[str, int] = dict.fromkeys(EVENT_TYPES, 0)
 
     def add(
@@ -151,10 +152,11 @@ class EventLog:
         report: np.ndarray | None = None,
     ) -> None:
         """Append one event per element of ``child``, all at ``time`` and of the same ``kind`` (a NaN ``value``
-        is recorded as null). Kept as numpy arrays until :meth:`flush`, which builds one Arrow table of them all."""
+        is recorded as null). The arrays are kept, not copied, until :meth:`flush` builds one Arrow table of them
+        all: pass arrays nothing changes before the year's end (every caller passes a fresh selection)."""
         if len(child) == 0:
             return
-        self._many.append((time, _EVENT_CODE[event], child, household, report, kind, value, flag))
+        self._many.append(_Many(time, _EVENT_CODE[event], child, household, report, kind, value, flag))
 
     def flush(self) -> None:
         """Write buffered events, sorted stably by time, as one row group."""
@@ -210,34 +212,47 @@ class EventLog:
         self.sink.close()
 
 
-def _many_table(chunks: list[tuple]) -> pa.Table:
+class _Many(NamedTuple):
+    """One :meth:`EventLog.add_many` call, until the flush."""
+
+    time: float
+    code: int
+    child: np.ndarray
+    household: np.ndarray
+    report: np.ndarray | None
+    kind: str | None
+    value: np.ndarray | None
+    flag: np.ndarray | None
+
+
+def _many_table(calls: list[_Many]) -> pa.Table:
     """The events of :meth:`EventLog.add_many` calls as one table in the raw schema, in call order: each call's
     time, type and kind repeated over its children; a value or flag not given (or a NaN value) is null."""
-    sizes = np.array([len(c[2]) for c in chunks])
+    sizes = np.array([len(c.child) for c in calls])
     n = int(sizes.sum())
 
-    def optional(i: int, dtype: type, fill: object) -> tuple[np.ndarray, np.ndarray | None]:
-        given = [c[i] is not None for c in chunks]
+    def optional(field: str, dtype: type, fill: object) -> tuple[np.ndarray, np.ndarray | None]:
+        given = [getattr(c, field) is not None for c in calls]
         values = np.concatenate(
             [
-                np.asarray(c[i], dtype=dtype) if g else np.full(len(c[2]), fill, dtype=dtype)
-                for c, g in zip(chunks, given, strict=True)
+                np.asarray(getattr(c, field), dtype=dtype) if g else np.full(len(c.child), fill, dtype=dtype)
+                for c, g in zip(calls, given, strict=True)
             ]
         )
         return values, None if all(given) else np.repeat(~np.array(given), sizes)
 
-    kinds = sorted({c[5] for c in chunks if c[5] is not None})
+    kinds = sorted({c.kind for c in calls if c.kind is not None})
     code = {k: i for i, k in enumerate(kinds)}
-    kind_index = np.repeat(np.array([code.get(c[5], -1) for c in chunks], dtype=np.int32), sizes)
-    report, report_missing = optional(4, np.int64, 0)
-    value, _ = optional(6, np.float64, np.nan)
-    flag, flag_missing = optional(7, np.bool_, False)
+    kind_index = np.repeat(np.array([code.get(c.kind, -1) for c in calls], dtype=np.int32), sizes)
+    report, report_missing = optional("report", np.int64, 0)
+    value, _ = optional("value", np.float64, np.nan)
+    flag, flag_missing = optional("flag", np.bool_, False)
     return pa.table(
         [
-            pa.array(np.repeat(np.array([c[0] for c in chunks], dtype=np.float64), sizes)),
-            pa.array(np.repeat(np.array([c[1] for c in chunks], dtype=np.int8), sizes)),
-            pa.array(np.concatenate([np.asarray(c[2], dtype=np.int64) for c in chunks])),
-            pa.array(np.concatenate([np.asarray(c[3], dtype=np.int64) for c in chunks])),
+            pa.array(np.repeat(np.array([c.time for c in calls], dtype=np.float64), sizes)),
+            pa.array(np.repeat(np.array([c.code for c in calls], dtype=np.int8), sizes)),
+            pa.array(np.concatenate([np.asarray(c.child, dtype=np.int64) for c in calls])),
+            pa.array(np.concatenate([np.asarray(c.household, dtype=np.int64) for c in calls])),
             pa.array(report, pa.int64(), mask=report_missing),
             pa.nulls(n, pa.int64()),
             pa.nulls(n, pa.int32()),
