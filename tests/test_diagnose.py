@@ -417,9 +417,12 @@ def test_the_frequentist_fallback_reproduces_the_statsmodels_interval():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("households", [60, 120, 240])
+@pytest.mark.parametrize("households", [120, 240])
 def test_simulated_power_of_gee_agrees_with_the_design_effect_formula(tmp_path, households):
-    # households of 4 reports, ICC 0.1 (design effect 1.3), risks 0.3 vs 0.2; GEE with robust errors
+    # households of 4 reports, ICC 0.1 (design effect 1.3), risks 0.3 vs 0.2; GEE with robust errors. Powers about
+    # 0.60 and 0.88: where the formula is informative. Not 480 households (power 0.9996, nothing to check; 46 s of CI)
+    # nor 60, where the sandwich errors of 60 clusters are too small and the simulated power (0.40) runs 2.6 Monte
+    # Carlo SEs above the formula's 0.35: an approximation, not a defect of the diagnosis.
     cfg = config(tmp_path, "diagnose.fast_method=frequentist", "diagnose.replications=600",
                  f"trial.households={households}", "trial.household_size=4", "trial.icc=0.1")  # fmt: skip
     _, diagnosands = diagnose_point(cfg, say=quiet)
