@@ -191,7 +191,7 @@ OUTCOMES: tuple[Outcome, ...] = (
     ),
     Outcome(
         "investigations_per_1000",
-        "§ 50 investigations started a year per 1,000",
+        "child investigations (SEL § 50, BL § 20) started a year per 1,000",
         "per_1000",
         "none",
         "measures",
@@ -199,7 +199,7 @@ OUTCOMES: tuple[Outcome, ...] = (
     ),
     Outcome(
         "preventive_starts_per_1000",
-        "§ 11 preventive measures started a year per 1,000",
+        "preventive measures (SEL § 11, BL § 30) started a year per 1,000",
         "per_1000",
         "none",
         "measures",
@@ -207,7 +207,7 @@ OUTCOMES: tuple[Outcome, ...] = (
     ),
     Outcome(
         "home_based_starts_per_1000",
-        "§ 52 home-based measures started a year per 1,000",
+        "home-based measures (SEL § 52, BL § 32) started a year per 1,000",
         "per_1000",
         "none",
         "measures",

@@ -204,6 +204,34 @@ def test_the_report_names_the_law_the_agency_worked_under(small_run):
     assert law_name(Locale("da"), {}) == "barnets lov (BL)"
 
 
+#: The sections the report cites for an investigation, a preventive measure and help at home, by regime.
+SECTIONS_CITED = {"serviceloven": ("§ 50", "§ 11", "§ 52"), "barnets_lov": ("§ 20", "§ 30", "§ 32")}
+
+
+@pytest.mark.parametrize("language", ["en", "da"])
+@pytest.mark.parametrize(("law", "other"), [("barnets_lov", "serviceloven"), ("serviceloven", "barnets_lov")])
+def test_the_texts_cite_the_sections_of_the_law_in_force_and_no_other(language, law, other):
+    every = " ".join(str(v) for v in texts(language, law).values())
+    assert "[[" not in every
+    assert all(section in every for section in SECTIONS_CITED[law])
+    assert not any(section in every for section in SECTIONS_CITED[other])
+
+
+def test_a_report_under_serviceloven_counts_section_50_investigations(small_run):
+    en = Page((small_run / "report.html").read_text(encoding="utf-8")).plain
+    da = Page((small_run / "report.da.html").read_text(encoding="utf-8")).plain
+    assert "§ 50 investigations" in en and "§ 20" not in en
+    assert "§ 50-undersøgelser" in da and "§ 20" not in da
+
+
+@pytest.mark.slow
+def test_the_default_report_counts_section_20_investigations_under_barnets_lov(default_run):
+    en = Page((default_run / "report.html").read_text(encoding="utf-8")).plain
+    da = Page((default_run / "report.da.html").read_text(encoding="utf-8")).plain
+    assert "§ 20 investigations" in en and "§ 50" not in en
+    assert "§ 20-undersøgelser" in da and "§ 50" not in da
+
+
 def test_every_text_is_in_both_languages_with_the_same_placeholders():
     en, da = texts("en"), texts("da")
     assert set(en) == set(da)

@@ -22,7 +22,7 @@ from sim.config.validate import ConfigError
 from sim.law import REGIMES
 from sim.policies import POLICIES
 from sim.report import figures
-from sim.report.i18n import Locale, decimals_for
+from sim.report.i18n import DEFAULT_LAW, Locale, decimals_for
 from sim.report.inputs import ReportInputs, cost_items
 
 BASELINE = "baseline"
@@ -191,7 +191,7 @@ def scenario_name(t: Locale, scenario: str) -> str:
 def law_name(t: Locale, world: dict[str, Any]) -> str:
     """The legal regime the run's agency worked under, in the report's language, with its abbreviation: "the
     Children's Act (barnets lov, BL)". A run folder from before ``world.law`` existed is named by the default."""
-    regime = REGIMES[world.get("law", "barnets_lov")]
+    regime = REGIMES[world.get("law", DEFAULT_LAW)]
     name = regime.da if t.language == "da" else regime.en
     if name.endswith(")"):
         return f"{name[:-1]}, {regime.abbreviation})"
@@ -878,10 +878,10 @@ def report_tables(inputs: ReportInputs) -> dict[str, pd.DataFrame]:
 def build_context(inputs: ReportInputs, language: str, tables: dict[str, pd.DataFrame] | None = None) -> dict[str, Any]:
     """Everything the template shows, in one language: warnings, sections in order, and the figures."""
 
-    t = Locale(language)
+    world = inputs.config["world"]
+    t = Locale(language, world.get("law", DEFAULT_LAW))  # a run folder from before world.law: the default
     tables = tables if tables is not None else report_tables(inputs)
     calibration, why = calibration_check(inputs)
-    world = inputs.config["world"]
     names = {s: scenario_name(t, s) for s in inputs.scenarios}
     pictures = figures.pictures(inputs, t, tables, names)
     sections = [

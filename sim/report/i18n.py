@@ -3,6 +3,10 @@
 Every label, heading and sentence is looked up by a dotted key; numbers are formatted the way the language
 writes them (English 1,234.5; Danish 1.234,5). A small formatter, not babel: the report needs thousands
 separators, a decimal mark, a minus sign and a percent pattern, nothing more.
+
+Texts name a step of a case by its section of the law in force, so they hold a token for it, filled in for the
+run's regime (``world.law``, :mod:`sim.law`): ``[[investigation]]`` is ``§ 20`` under barnets lov and ``§ 50``
+under serviceloven, likewise ``[[preventive]]`` and ``[[home_based]]``; ``[[law]]`` is the act's name.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from sim.law import REGIMES
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGES: tuple[str, ...] = ("en", "da")
@@ -30,13 +36,40 @@ def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+#: Steps of a case whose section of the law the texts cite, as ``[[step]]`` tokens.
+CITED_STEPS = ("investigation", "preventive", "home_based")
+DEFAULT_LAW = "barnets_lov"
+
+
+def legal_terms(law: str, language: str) -> dict[str, str]:
+    """The tokens' values under one regime: each cited step's section without its subsections (``§ 52``, not
+    ``§ 52, stk. 3``, as practitioners name the measure) and ``law``, the act's name in the language."""
+    regime = REGIMES[law]
+    terms = {step: regime.basis(step).section.split(",")[0] for step in CITED_STEPS}
+    terms["law"] = regime.da if language == "da" else regime.en
+    return terms
+
+
+def fill_terms(value: Any, terms: dict[str, str]) -> Any:
+    """``value`` (a text or a list of texts) with every ``[[token]]`` replaced by its term."""
+    if isinstance(value, list):
+        return [fill_terms(v, terms) for v in value]
+    if not isinstance(value, str):
+        return value
+    for token, term in terms.items():
+        value = value.replace(f"[[{token}]]", term)
+    return value
+
+
 @cache
-def texts(language: str) -> dict[str, Any]:
-    """The dotted-key texts of one language."""
+def texts(language: str, law: str = DEFAULT_LAW) -> dict[str, Any]:
+    """The dotted-key texts of one language, in the terms of one legal regime."""
     if language not in LANGUAGES:
         raise ValueError(f"report.language = {language!r} is not allowed: choose one of {', '.join(LANGUAGES)}")
     with open(LOCALE_DIR / f"{language}.yaml", encoding="utf-8") as fh:
-        return flatten(yaml.safe_load(fh))
+        raw = flatten(yaml.safe_load(fh))
+    terms = legal_terms(law, language)
+    return {key: fill_terms(value, terms) for key, value in raw.items()}
 
 
 def round_sig(x: float, sig: int = 2) -> float:
@@ -54,11 +87,13 @@ def decimals_for(x: float, sig: int = 2, most: int = 3) -> int:
 
 
 class Locale:
-    """Texts and number formats of one language: ``t("summary.for_children")``, ``t.number(1234.5, 1)``."""
+    """Texts and number formats of one language, in the terms of one legal regime: ``t("summary.for_children")``,
+    ``t.number(1234.5, 1)``."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, law: str = DEFAULT_LAW) -> None:
         self.language = language
-        self.texts = texts(language)
+        self.law = law
+        self.texts = texts(language, law)
 
     def __call__(self, key: str, **values: Any) -> str:
         """The text at ``key``, with ``{placeholders}`` filled in."""
