@@ -336,7 +336,9 @@ class WorldConfig:
         "barnets_lov",
         LAWS,
         "the legal regime the agency works under: barnets_lov (in force since 2024) or serviceloven (the Social "
-        "Services Act, until 2023); it names the legal basis of every step in the event log (sim/law.py)",
+        "Services Act, until 2023); it names the legal basis of every step in the event log and the report "
+        "(sim/law.py). The simulated rules are those the two acts share, so a run gives the same numbers under "
+        "either; barnets lov's screening tracks (§§ 18-20) and consent are not yet modelled",
     )
     population: PopulationConfig = section(PopulationConfig, "households, children, demography")
     wellbeing: WellbeingConfig = section(WellbeingConfig, "latent wellbeing process")
