@@ -326,6 +326,19 @@ def test_a_one_sided_rule_needs_an_outcome_with_a_better_direction(tmp_path):
         plan_for(cfg)
 
 
+def test_a_design_whose_data_ignore_the_seed_needs_a_world_per_replication(tmp_path):
+    """The daycare comparison observes every institution: replications sharing a world would be copies."""
+    proc = cli("experiment=diagnose", "trial=daycare_comparison", "diagnose.replications=20",
+               f"diagnose.store={tmp_path}", f"hydra.run.dir={tmp_path / 'run'}")  # fmt: skip
+    assert proc.returncode != 0
+    assert "diagnose.worlds = 1 is fewer than diagnose.replications = 20" in proc.stderr
+    assert "set diagnose.worlds=20" in proc.stderr
+    assert not (tmp_path / "worlds").exists()  # stopped before simulating anything
+    own_worlds = compose_config(["experiment=diagnose", "trial=daycare_comparison", "diagnose.replications=20",
+                                 "diagnose.worlds=20", f"diagnose.store={tmp_path}"])  # fmt: skip
+    assert plan_for(own_worlds)[0].worlds == 20
+
+
 def test_the_design_point_key_changes_with_what_changes_results_and_not_with_the_rule(tmp_path):
     def point(*o):
         return plan_for(config(tmp_path, *o))[0].point

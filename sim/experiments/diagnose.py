@@ -44,9 +44,16 @@ BOOLEAN = ("converged", "failed")
 TEXT = ("point", "trial", "estimator", "method", "outcome", "estimand", "better", "error", "warnings")
 
 
-def check(cfg: Config, estimator: Any, outcome: str) -> None:
+def check(cfg: Config, trial: Any, estimator: Any, outcome: str) -> None:
     """Settings that depend on each other, before anything is simulated."""
     d = cfg.diagnose
+    if not trial.draws_depend_on_seed and d.worlds < d.replications:
+        raise ConfigError(
+            f"diagnose.worlds = {d.worlds} is fewer than diagnose.replications = {d.replications}, but "
+            f"{trial.name}'s data do not depend on the replication's seed: replications sharing a world would be "
+            f"copies of one data set and their Monte Carlo errors would count copies as independent; set "
+            f"diagnose.worlds={d.replications} (a pair of worlds per replication)"
+        )
     if d.rule.startswith("p_benefit") and estimator.outcomes[outcome] == "none":
         raise ConfigError(
             f"diagnose.rule = {d.rule!r} is not allowed for {outcome}: it has no better direction; use "
@@ -66,7 +73,7 @@ def plan_for(cfg: Config) -> tuple[Plan, Any, Any]:
     trial = design(cfg)
     estimator = estimator_for(cfg, trial)
     outcome = outcomes_for(cfg, trial, estimator)[0]
-    check(cfg, estimator, outcome)
+    check(cfg, trial, estimator, outcome)
     plan = Plan.make(
         cfg,
         trial,

@@ -80,6 +80,9 @@ class Trial:
     columns: ClassVar[dict[str, str]] = {}
     world_keys: ClassVar[tuple[str, ...] | None] = None
     analysed_as: ClassVar[str] = ""  # another design whose columns this one has: its estimators analyse it too
+    #: Whether a replication's data depend on its seed (a new sample or assignment from the same worlds). A design
+    #: that observes everything (False) gives one data set per world: each replication needs a world of its own.
+    draws_depend_on_seed: ClassVar[bool] = True
 
     def __init__(self, cfg: Any) -> None:
         self.cfg = cfg

@@ -124,6 +124,7 @@ class DaycareComparison(Trial):
     estimator = "count_daycare"
     outcomes = OUTCOMES
     world_keys = ("start_year",)  # the windows only change what is read from the worlds
+    draws_depend_on_seed = False  # every institution is observed: one data set per pair of worlds
     columns: ClassVar[dict[str, str]] = {
         "institution_id": "the daycare institution",
         "participating": "1 if the institution got a social worker (the most burdened share), 0 if not",
