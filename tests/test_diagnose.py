@@ -91,7 +91,7 @@ def test_the_decision_rule_decides_power():
     assert diagnose(reps, "interval90_excludes_null").set_index("diagnosand").loc["power", "value"] == 0.75
 
 
-def test_failed_and_nonconverged_fits_are_counted_and_left_out_never_read_as_no_effect():
+def test_failed_and_nonconverged_fits_are_no_decision_in_power_and_left_out_of_the_rest():
     reps = replications(
         estimate=[0.3, 0.5, np.nan, 0.0],
         failed=[False, False, True, False],
@@ -99,12 +99,17 @@ def test_failed_and_nonconverged_fits_are_counted_and_left_out_never_read_as_no_
         error=["", "", "step fit: DataError: ...", ""],
     )
     d = diagnose(reps, "interval95_excludes_null").set_index("diagnosand")
-    assert d.loc["power", "value"] == 1.0  # over the two usable fits, both significant
-    assert d.loc["power", "n"] == 2
+    assert d.loc["power", "value"] == 0.5  # two detections in four trials: the failed and unconverged decide nothing
+    assert (d.loc["power", "n"], d.loc["power", "mcse"]) == (4, pytest.approx(np.sqrt(0.25 / 4)))
+    assert d.loc["power_conditional", "value"] == 1.0  # over the two usable fits, both significant
+    assert d.loc["power_conditional", "n"] == 2 and d.loc["bias", "n"] == 2
     assert (d.loc["n_failed", "value"], d.loc["n_nonconverged", "value"], d.loc["n_used", "value"]) == (1, 1, 2)
-    assert d.loc["power", "note"] == "1 failed, 1 not converged of 4; computed over the other 2"
+    assert d.loc["power", "note"] == (
+        "1 failed, 1 not converged of 4: counted as no decision; the other diagnosands are over the other 2"
+    )
     with_all = diagnose(reps, "interval95_excludes_null", include_nonconverged=True).set_index("diagnosand")
-    assert with_all.loc["power", "value"] == pytest.approx(2 / 3)
+    assert with_all.loc["power", "value"] == pytest.approx(2 / 4)  # the unconverged fit's estimate 0 is no detection
+    assert with_all.loc["power_conditional", "value"] == pytest.approx(2 / 3)
 
 
 def test_a_design_point_where_every_fit_fails_reports_failure_not_zero_power():

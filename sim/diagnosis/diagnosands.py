@@ -9,9 +9,13 @@ evaluate statistical methods", Stat Med 38, table 6, with n the replications use
 - a mean (bias, interval width, true effect): MCSE sd / sqrt(n);
 - RMSE: sqrt(MSE), MCSE by the delta method from the MSE's, sd(error^2) / sqrt(n) / (2 RMSE).
 
-Replications that failed, or whose fit failed its convergence checks, are never counted as "no effect": they
-are left out of every diagnosand (unless ``include_nonconverged``) and counted in ``n_failed`` and
-``n_nonconverged``. With none left, every diagnosand is NaN and the note says why: never 0% power.
+Replications that failed, or whose fit failed its convergence checks, are never counted as "no effect". Power
+is the design's as it would run: such a replication reaches no decision, so it counts in the denominator and
+never as a detection (``power``, over every replication); ``power_conditional`` is the share among the usable
+fits, as a reader who reruns a failed analysis until it works would see it. Every other diagnosand is over the
+usable fits. Non-converged fits are usable with ``include_nonconverged``; failures never are; both are counted
+in ``n_failed`` and ``n_nonconverged``. With no usable fit, every diagnosand is NaN and the note says why: never
+0% power.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ RULES: dict[str, tuple[str, Callable[[pd.DataFrame], np.ndarray]]] = {
 #: every diagnosand, in the order of diagnosands.csv
 DIAGNOSANDS: tuple[str, ...] = (
     "power",
+    "power_conditional",
     "bias",
     "rmse",
     "coverage_90",
@@ -109,8 +114,11 @@ def diagnose(reps: pd.DataFrame, rule: str, include_nonconverged: bool = False) 
     exaggeration = (
         _mean(np.abs(sig_est - sig_null) / abs(mean_effect)) if n and abs(mean_effect) > 1e-12 else (np.nan, np.nan)
     )
+    detected = np.zeros(len(reps), dtype=bool)  # failed or unusable: no decision
+    detected[np.flatnonzero(usable(reps, include_nonconverged).to_numpy())] = significant
     values: dict[str, tuple[float, float, int]] = {
-        "power": (*_proportion(significant), n),
+        "power": (*(_proportion(detected) if n else (np.nan, np.nan)), len(reps)),
+        "power_conditional": (*_proportion(significant), n),
         "bias": (*_mean(error), n),
         "rmse": (*_rmse(error), n),
         "coverage_90": (*_proportion((used["lower_90"] <= used["truth"]) & (used["truth"] <= used["upper_90"])), n),
@@ -132,7 +140,7 @@ def diagnose(reps: pd.DataFrame, rule: str, include_nonconverged: bool = False) 
         rows.append({"diagnosand": name, "value": value, "mcse": mcse, "n": count, "note": ""})
     rows[0]["note"] = note
     if n and not significant.any():
-        for r in rows[5:7]:
+        for r in rows[6:8]:
             r["note"] = "no replication met the decision rule"
     return pd.DataFrame(rows)
 
@@ -154,7 +162,12 @@ def note_for(reps: pd.DataFrame, used: int, failed: int, nonconverged: int, incl
     if not parts:
         return ""
     left_out = failed + (0 if include_nonconverged else nonconverged)
-    return f"{', '.join(parts)} of {total}; computed over the other {total - left_out}" if left_out else parts[0]
+    if not left_out:
+        return parts[0]
+    return (
+        f"{', '.join(parts)} of {total}: counted as no decision; the other diagnosands are over the other "
+        f"{total - left_out}"
+    )
 
 
 def wide(diagnosands: pd.DataFrame, by: list[str]) -> pd.DataFrame:

@@ -31,7 +31,7 @@ from sim.report.i18n import Locale, decimals_for
 from sim.report.inputs import RunMetadata, read_metadata
 
 #: Diagnosands that are shares (shown in percent, their MCSE in percentage points).
-SHARES = ("power", "coverage_90", "coverage_95", "type_s_rate")
+SHARES = ("power", "power_conditional", "coverage_90", "coverage_95", "type_s_rate")
 COUNTS = ("n_replications", "n_used", "n_failed", "n_nonconverged")
 #: Estimands shown in percentage points: a difference of two risks.
 POINT_ESTIMANDS = ("risk_difference",)
@@ -353,12 +353,13 @@ def counts(row: dict[str, Any]) -> tuple[int, int, int, int]:
 
 
 def power_half_width(row: dict[str, Any]) -> float:
-    """The 95% Monte Carlo half-width of power as a share; with power 0 or 1 (MCSE 0) the rule of three's 3/n."""
-    _, used, _, _ = counts(row)
+    """The 95% Monte Carlo half-width of power as a share; with power 0 or 1 (MCSE 0) the rule of three's 3/n,
+    n every replication (power counts a failed fit as no decision)."""
+    total, used, _, _ = counts(row)
     mcse = float(row.get("power_mcse", np.nan))
     if not used or not _finite(row.get("power")):
         return np.nan
-    return 1.96 * mcse if _finite(mcse) and mcse > 0 else 3.0 / used
+    return 1.96 * mcse if _finite(mcse) and mcse > 0 else 3.0 / total
 
 
 def few(row: dict[str, Any]) -> bool:
@@ -504,7 +505,7 @@ def point_sentences(t: Locale, row: dict[str, Any]) -> list[str]:
     """The design point in plain words: how often it detects the effect (with its Monte Carlo uncertainty), how
     far off the estimate is, how often the 90% interval contains the truth, and what a detection overstates."""
     design = design_words(t, row)
-    _, used, _, _ = counts(row)
+    total, used, _, _ = counts(row)
     rule = t(f"diagnosis.rules.{row['rule']}") if t.has(f"diagnosis.rules.{row['rule']}") else str(row["rule"])
     if used == 0 or not _finite(row.get("power")):
         return [t("diagnosis.summary.unknown", design=design)]
@@ -517,7 +518,7 @@ def point_sentences(t: Locale, row: dict[str, Any]) -> list[str]:
         out.append(t("diagnosis.summary.no_effect", design=design, effect=effect_words(t, row), power=power, pm=pm))
     else:
         key = "power_edge" if edge else "power"
-        out.append(t(f"diagnosis.summary.{key}", design=design, power=power, pm=pm, used=used))
+        out.append(t(f"diagnosis.summary.{key}", design=design, power=power, pm=pm, used=total))
         out.append(
             t("diagnosis.summary.effect", effect=effect_words(t, row), outcome=trial_outcome(t, str(row["outcome"])))
         )
