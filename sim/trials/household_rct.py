@@ -161,17 +161,19 @@ class HouseholdRct(Trial):
         for name in BINARY_OUTCOMES:
             table[f"y1_{name}"] = y1[name].to_numpy()
             table[f"y0_{name}"] = y0[name].to_numpy()
+        table["complete"] = time + DAYS_PER_YEAR <= none_shown.horizon  # 12 months of follow-up in the worlds
         return table
 
     def population_effects(self, worlds: dict[str, Any]) -> pd.DataFrame:
-        """The effects over every report of the observation period, the population :meth:`draw_potential`'s
-        enrolment windows come from, with the planted effect at its expectation (each event kept with probability
-        ``assumed_risk_ratio``). This is what the trial's estimators estimate: each sample's own effect
-        (its ``truth``) varies around it, and an interval calibrated for it covers the sample's effect more often
-        than its level whenever the unit effects vary (Neyman's conservative variance)."""
+        """The effects over every report of the observation period with 12 months of follow-up, the population
+        :meth:`draw_potential`'s enrolment windows come from, with the planted effect at its expectation (each
+        event kept with probability ``assumed_risk_ratio``). This is what the trial's estimators estimate: each
+        sample's own effect (its ``truth``) varies around it, and an interval calibrated for it covers the
+        sample's effect more often than its level whenever the unit effects vary (Neyman's conservative
+        variance)."""
         if "potential" not in worlds:
             worlds["potential"] = self.potential_outcomes(worlds)
-        table = worlds["potential"]
+        table = worlds["potential"][worlds["potential"]["complete"]]
         y1 = pd.DataFrame({name: table[f"y1_{name}"].to_numpy() for name in BINARY_OUTCOMES})
         y0 = pd.DataFrame({name: table[f"y0_{name}"].to_numpy() for name in BINARY_OUTCOMES})
         for name in PLANTED:
@@ -179,21 +181,23 @@ class HouseholdRct(Trial):
         return _sample_effects(y1, y0)
 
     def draw_potential(self, worlds: dict[str, Any], seed: int) -> TrialData:
-        """A trial drawn from the twins' potential outcomes, for replications: a random enrolment window in the
-        observation period, a random household assignment, and each report's outcome from the twin matching
-        its arm (all-shown if treated, none-shown if not). Assumes no interference between households (their
-        link through caseloads is small); the truth is then the exact average effect of this very sample.
-        Only the twins are needed, so one pair of worlds serves any number of trials: ``worlds`` holds the
+        """A trial drawn from the twins' potential outcomes, for replications: a random enrolment window among the
+        reports of the observation period with 12 months of follow-up (so every replication analyses as many
+        reports as a completed trial would), a random household assignment, and each report's outcome from the
+        twin matching its arm (all-shown if treated, none-shown if not). Assumes no interference between
+        households (their link through caseloads is small); the truth is then the exact average effect of this
+        very sample. Only the twins are needed, so one pair of worlds serves any number of trials: ``worlds`` holds the
         twins (``all``, ``none``) or their :meth:`potential_outcomes` table (``potential``), which is computed
         on the first call and kept in ``worlds`` for the next."""
         if "potential" not in worlds:
             worlds["potential"] = self.potential_outcomes(worlds)
-        table = worlds["potential"]
+        table = worlds["potential"][worlds["potential"]["complete"]]
         rng = np.random.default_rng(np.random.SeedSequence([seed, 0x7417]))
         latest = len(table) - self.cfg.n_reports
         if latest < 0:
             raise ValueError(
-                f"only {len(table)} reports in the observation period; the trial needs {self.cfg.n_reports}"
+                f"only {len(table)} reports in the observation period have 12 months of follow-up; the trial needs "
+                f"{self.cfg.n_reports}"
             )
         enrolled = table.iloc[(first := int(rng.integers(0, latest + 1))) : first + self.cfg.n_reports]
         households = enrolled["household_id"].unique()
