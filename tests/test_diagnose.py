@@ -112,6 +112,18 @@ def test_failed_and_nonconverged_fits_are_no_decision_in_power_and_left_out_of_t
     assert with_all.loc["power_conditional", "value"] == pytest.approx(2 / 3)
 
 
+def test_monte_carlo_errors_are_clustered_by_world_when_replications_share_worlds():
+    """Ten replications over two worlds, every one of world 0 detecting and none of world 1: the detections are
+    one draw per world, not ten. Clustered: sqrt(2 * (2.5^2 + 2.5^2)) / 10 = 0.5, against the textbook
+    sqrt(0.25 / 10) = 0.158 that a world per replication (or one world, conditional on it) keeps."""
+    estimate = [0.5] * 5 + [0.0] * 5
+    for worlds, mcse in (([0] * 5 + [1] * 5, 0.5), (list(range(10)), np.sqrt(0.025)), ([0] * 10, np.sqrt(0.025))):
+        d = diagnose(replications(estimate=estimate, world=worlds), "interval95_excludes_null").set_index("diagnosand")
+        assert d.loc["power", "value"] == 0.5
+        assert d.loc["power", "mcse"] == pytest.approx(mcse)
+        assert d.loc["bias", "mcse"] == pytest.approx(0.25 if mcse == 0.5 else np.sqrt(0.25**2 / 9))  # errors ±0.25
+
+
 def test_a_design_point_where_every_fit_fails_reports_failure_not_zero_power():
     reps = replications(
         estimate=[np.nan] * 3, failed=[True] * 3, converged=[False] * 3, error=["step fit: DataError: no arm"] * 3

@@ -9,6 +9,12 @@ evaluate statistical methods", Stat Med 38, table 6, with n the replications use
 - a mean (bias, interval width, true effect): MCSE sd / sqrt(n);
 - RMSE: sqrt(MSE), MCSE by the delta method from the MSE's, sd(error^2) / sqrt(n) / (2 RMSE).
 
+Replications spread over fewer worlds than there are replications (``diagnose.worlds`` > 1 but < R) are not
+independent: those of one world share its children and history. Their MCSEs are then clustered by world (the
+sandwich estimator: the variance of a mean is G / (G - 1) times the sum over worlds of the squared sum of
+deviations, over n squared), which can be several times the textbook one. With a single world the diagnosands
+are conditional on it and the textbook formulas hold for that conditional target.
+
 Replications that failed, or whose fit failed its convergence checks, are never counted as "no effect". Power
 is the design's as it would run: such a replication reaches no decision, so it counts in the denominator and
 never as a detection (``power``, over every replication); ``power_conditional`` is the share among the usable
@@ -60,31 +66,51 @@ DIAGNOSANDS: tuple[str, ...] = (
 )
 
 
-def _proportion(x: np.ndarray) -> tuple[float, float]:
+def _clustered_se(x: np.ndarray, worlds: np.ndarray) -> float:
+    """Standard error of the mean of ``x`` whose values are correlated within worlds (cluster-robust sandwich
+    with the small-sample factor G / (G - 1)); NaN with a single world."""
+    labels, index = np.unique(worlds, return_inverse=True)
+    if labels.size < 2:
+        return np.nan
+    sums = np.bincount(index, weights=x - x.mean(), minlength=labels.size)
+    return float(np.sqrt(labels.size / (labels.size - 1) * (sums**2).sum()) / x.size)
+
+
+def _clustered(worlds: np.ndarray | None) -> bool:
+    """Whether replications share worlds (more than one world, fewer worlds than replications)."""
+    return worlds is not None and 1 < np.unique(worlds).size < worlds.size
+
+
+def _proportion(x: np.ndarray, worlds: np.ndarray | None = None) -> tuple[float, float]:
     n = x.size
     if n == 0:
         return np.nan, np.nan
     p = float(x.mean())
+    if _clustered(worlds):
+        return p, _clustered_se(x.astype(float), worlds)
     return p, float(np.sqrt(p * (1.0 - p) / n))
 
 
-def _mean(x: np.ndarray) -> tuple[float, float]:
+def _mean(x: np.ndarray, worlds: np.ndarray | None = None) -> tuple[float, float]:
     n = x.size
     if n == 0:
         return np.nan, np.nan
     if n == 1:
         return float(x[0]), np.nan
-    spread = 0.0 if np.ptp(x) == 0 else float(x.std(ddof=1) / np.sqrt(n))  # a constant: exactly 0, not 1e-18
-    return float(x.mean()), spread
+    if np.ptp(x) == 0:
+        return float(x.mean()), 0.0  # a constant: exactly 0, not 1e-18
+    if _clustered(worlds):
+        return float(x.mean()), _clustered_se(x, worlds)
+    return float(x.mean()), float(x.std(ddof=1) / np.sqrt(n))
 
 
-def _rmse(error: np.ndarray) -> tuple[float, float]:
+def _rmse(error: np.ndarray, worlds: np.ndarray | None = None) -> tuple[float, float]:
     n = error.size
     if n == 0:
         return np.nan, np.nan
     sq = error**2
     rmse = float(np.sqrt(sq.mean()))
-    mcse_mse = float(sq.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
+    mcse_mse = _mean(sq, worlds)[1] if n > 1 else np.nan
     return rmse, (mcse_mse / (2.0 * rmse) if rmse > 0 else np.nan)
 
 
@@ -111,23 +137,31 @@ def diagnose(reps: pd.DataFrame, rule: str, include_nonconverged: bool = False) 
     known_truth = reps.loc[reps["truth"].notna(), "truth"].to_numpy(dtype=float)
     mean_effect = float(np.mean(truth - null)) if n else np.nan
     wrong_sign = np.sign(sig_est - sig_null) != np.sign(sig_truth - sig_null)
+    world = reps["world"].to_numpy() if "world" in reps else None  # records name their world; hand-made tables may not
+    w_used = world[usable(reps, include_nonconverged).to_numpy()] if world is not None else None
+    w_sig = w_used[significant] if w_used is not None else None
     exaggeration = (
-        _mean(np.abs(sig_est - sig_null) / abs(mean_effect)) if n and abs(mean_effect) > 1e-12 else (np.nan, np.nan)
+        _mean(np.abs(sig_est - sig_null) / abs(mean_effect), w_sig)
+        if n and abs(mean_effect) > 1e-12
+        else (np.nan, np.nan)
     )
     detected = np.zeros(len(reps), dtype=bool)  # failed or unusable: no decision
     detected[np.flatnonzero(usable(reps, include_nonconverged).to_numpy())] = significant
+    w_truth = world[reps["truth"].notna().to_numpy()] if world is not None else None
+    covered_90 = ((used["lower_90"] <= used["truth"]) & (used["truth"] <= used["upper_90"])).to_numpy()
+    covered_95 = ((used["lower_95"] <= used["truth"]) & (used["truth"] <= used["upper_95"])).to_numpy()
     values: dict[str, tuple[float, float, int]] = {
-        "power": (*(_proportion(detected) if n else (np.nan, np.nan)), len(reps)),
-        "power_conditional": (*_proportion(significant), n),
-        "bias": (*_mean(error), n),
-        "rmse": (*_rmse(error), n),
-        "coverage_90": (*_proportion((used["lower_90"] <= used["truth"]) & (used["truth"] <= used["upper_90"])), n),
-        "coverage_95": (*_proportion((used["lower_95"] <= used["truth"]) & (used["truth"] <= used["upper_95"])), n),
-        "type_s_rate": (*_proportion(wrong_sign), int(significant.sum())),
+        "power": (*(_proportion(detected, world) if n else (np.nan, np.nan)), len(reps)),
+        "power_conditional": (*_proportion(significant, w_used), n),
+        "bias": (*_mean(error, w_used), n),
+        "rmse": (*_rmse(error, w_used), n),
+        "coverage_90": (*_proportion(covered_90, w_used), n),
+        "coverage_95": (*_proportion(covered_95, w_used), n),
+        "type_s_rate": (*_proportion(wrong_sign, w_sig), int(significant.sum())),
         "exaggeration_ratio": (*exaggeration, int(significant.sum())),
-        "mean_width_95": (*_mean((used["upper_95"] - used["lower_95"]).to_numpy(dtype=float)), n),
-        "mean_estimate": (*_mean(est), n),
-        "mean_truth": (*_mean(known_truth), known_truth.size),
+        "mean_width_95": (*_mean((used["upper_95"] - used["lower_95"]).to_numpy(dtype=float), w_used), n),
+        "mean_estimate": (*_mean(est, w_used), n),
+        "mean_truth": (*_mean(known_truth, w_truth), known_truth.size),
         "n_replications": (float(len(reps)), np.nan, len(reps)),
         "n_used": (float(n), np.nan, len(reps)),
         "n_failed": (float(failed.sum()), np.nan, len(reps)),
