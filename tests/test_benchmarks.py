@@ -32,7 +32,7 @@ PROJECT |= {p.stem for p in ROOT.glob("*.py")}
 SMOKE = {
     "world": "--presets small --years 1 --burn-in 0 --repeats 1",
     "compare": "--world small --years 1 --burn-in 1 --replications 1 --repeats 1",
-    "diagnose": "--modes fast --processes 1 --fast-replications 5 --world small --years 2 --burn-in 2 --n-reports 1000",
+    "diagnose": "--modes fast --processes 1 --fast-replications 5 --world small --years 3 --burn-in 2 --n-reports 500",
     "estimator_speed": "--estimators logistic_household --samplers pymc --chains 1 --tune 20 --draws 20 --scale 0.1 "
     "--refits 1",
 }
@@ -125,7 +125,7 @@ def test_diagnose_benchmark_prints_one_json_row_per_mode_and_process_count_with_
     check_rows(rows, {"world", "years", "n_reports", "mode", "processes", "replications", "wall_s", "reps_per_min",
                       "s_per_rep", "failed", "converged"})  # fmt: skip
     (row,) = rows
-    assert (row["world"], row["years"], row["n_reports"]) == ("small", 4, 1000)
+    assert (row["world"], row["years"], row["n_reports"]) == ("small", 5, 500)
     assert (row["mode"], row["processes"], row["replications"]) == ("fast", 1, 5)
     assert row["wall_s"] > 0 and row["reps_per_min"] > 0 and row["s_per_rep"] > 0
     assert row["failed"] == 0
