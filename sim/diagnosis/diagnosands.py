@@ -128,7 +128,8 @@ def diagnose(reps: pd.DataFrame, rule: str, include_nonconverged: bool = False) 
         raise ValueError(f"unknown decision rule {rule!r}; choose one of {', '.join(RULES)}")
     failed = reps["failed"].astype(bool)
     nonconverged = ~failed & ~reps["converged"].astype(bool)
-    used = reps[usable(reps, include_nonconverged)]
+    use = usable(reps, include_nonconverged).to_numpy()
+    used = reps[use]
     n = len(used)
     est, truth, null = (used[c].to_numpy(dtype=float) for c in ("estimate", "truth", "null"))
     error = est - truth
@@ -138,7 +139,7 @@ def diagnose(reps: pd.DataFrame, rule: str, include_nonconverged: bool = False) 
     mean_effect = float(np.mean(truth - null)) if n else np.nan
     wrong_sign = np.sign(sig_est - sig_null) != np.sign(sig_truth - sig_null)
     world = reps["world"].to_numpy() if "world" in reps else None  # records name their world; hand-made tables may not
-    w_used = world[usable(reps, include_nonconverged).to_numpy()] if world is not None else None
+    w_used = world[use] if world is not None else None
     w_sig = w_used[significant] if w_used is not None else None
     exaggeration = (
         _mean(np.abs(sig_est - sig_null) / abs(mean_effect), w_sig)
@@ -146,7 +147,7 @@ def diagnose(reps: pd.DataFrame, rule: str, include_nonconverged: bool = False) 
         else (np.nan, np.nan)
     )
     detected = np.zeros(len(reps), dtype=bool)  # failed or unusable: no decision
-    detected[np.flatnonzero(usable(reps, include_nonconverged).to_numpy())] = significant
+    detected[use] = significant
     w_truth = world[reps["truth"].notna().to_numpy()] if world is not None else None
     covered_90 = ((used["lower_90"] <= used["truth"]) & (used["truth"] <= used["upper_90"])).to_numpy()
     covered_95 = ((used["lower_95"] <= used["truth"]) & (used["truth"] <= used["upper_95"])).to_numpy()

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from sim.config.schema import WorldConfig
 from sim.law import REGIMES
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -38,7 +39,7 @@ def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 #: Steps of a case whose section of the law the texts cite, as ``[[step]]`` tokens.
 CITED_STEPS = ("investigation", "preventive", "home_based")
-DEFAULT_LAW = "barnets_lov"
+DEFAULT_LAW: str = WorldConfig.law  # the schema's default, for run folders from before world.law
 
 
 def legal_terms(law: str, language: str) -> dict[str, str]:
