@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from sim.config.evidence import setting
 from sim.config.fields import count
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ class PolicyConfig:
         0,
         "calendar year the policy starts (in January); 0: with the observation period (world.start_year); a year "
         "at or before the burn-in's first, e.g. 1: from the first month, burn-in included",
+        setting(0, 2040, "when the scenario starts the policy: a choice, not a fact"),
     )
 
 

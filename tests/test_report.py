@@ -190,6 +190,33 @@ def test_the_report_speaks_the_configured_language(small_run):
         assert english not in da.plain, english
 
 
+def test_a_scenario_s_headlines_rest_on_the_assumed_parameters_of_every_policy_it_names():
+    from sim.report.build import assumed_parameters
+
+    assert assumed_parameters("staffing") == []  # its one number is a setting
+    combined = assumed_parameters("risk_tool+staffing")
+    assert combined == ["policy.risk_tool.adherence", "policy.risk_tool.cost_per_year_dkk"]
+    assert "policy.early_prevention.followup_months" not in assumed_parameters("early_prevention")  # published
+
+
+@pytest.mark.parametrize(("name", "words"), [("report.html", "set by assumption"), ("report.da.html", "antaget")])
+def test_the_report_marks_every_headline_that_rests_on_an_assumed_effect_size(small_run, name, words):
+    headlines = pd.read_csv(small_run / "report_headlines.csv", keep_default_na=False)
+    free = headlines[headlines["scenario"] == "free_municipality"]
+    assert set(free["assumed_parameters"]) == {
+        "policy.free_municipality.assessment_months;policy.free_municipality.assessment_start_days;"
+        "policy.free_municipality.caseload;policy.free_municipality.followup_months;"
+        "policy.free_municipality.start_delay_factor;policy.free_municipality.review_noise_factor"
+    }
+    html = (small_run / name).read_text(encoding="utf-8")
+    article = re.search(r'<article class="policy" data-scenario="free_municipality">.*?</article>', html, re.S)
+    assert article is not None
+    marked = re.findall(r"<li>.*?</li>", article.group(0), re.S)
+    assert len(marked) == len(free) and all('<sup class="assumed">†</sup>' in li for li in marked)
+    note = Page(article.group(0)).plain
+    assert words in note and "free_municipality.start_delay_factor" in note
+
+
 def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 

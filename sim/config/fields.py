@@ -2,7 +2,8 @@
 
 The check travels in the dataclass field's metadata, so one walker (:mod:`sim.config.validate`) enforces
 every range and one generator (``docs/configuration.md``) documents every key, and neither can drift from
-the schema.
+the schema. A scalar field may also carry its :class:`~sim.config.evidence.Evidence` (grade, plausible range,
+basis); its default must lie in that range.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from typing import Any
+
+from sim.config.evidence import Evidence
 
 #: name -> (predicate on a scalar, what is allowed, in words)
 CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
@@ -29,65 +32,81 @@ CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
-def _field(default: Any, check: str, doc: str, *, each: bool = False, sums_to_one: bool = False) -> Any:
+def _field(
+    default: Any,
+    check: str,
+    doc: str,
+    *,
+    each: bool = False,
+    sums_to_one: bool = False,
+    evidence: Evidence | None = None,
+) -> Any:
     if check not in CHECKS:
         raise ValueError(f"unknown check {check!r}")
-    meta = {"check": check, "doc": doc, "each": each, "sums_to_one": sums_to_one}
+    if evidence is not None:
+        predicate, allowed = CHECKS[check]
+        if not (predicate(evidence.low) and predicate(evidence.high)):
+            raise ValueError(f"evidence range [{evidence.low}, {evidence.high}] is not {allowed}: {doc!r}")
+        if not evidence.contains(default):
+            raise ValueError(
+                f"default {default} lies outside its evidence range [{evidence.low}, {evidence.high}]: {doc!r}"
+            )
+    meta = {"check": check, "doc": doc, "each": each, "sums_to_one": sums_to_one, "evidence": evidence}
     if isinstance(default, list | dict):
         return dataclasses.field(default_factory=lambda d=default: type(d)(d), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
 
 
-def probability(default: float, doc: str) -> Any:
-    return _field(default, "probability", doc)
+def probability(default: float, doc: str, evidence: Evidence | None = None) -> Any:
+    return _field(default, "probability", doc, evidence=evidence)
 
 
-def share(default: float, doc: str) -> Any:
-    return _field(default, "share", doc)
+def share(default: float, doc: str, evidence: Evidence | None = None) -> Any:
+    return _field(default, "share", doc, evidence=evidence)
 
 
-def nonnegative(default: float, doc: str) -> Any:
-    return _field(default, "nonnegative", doc)
+def nonnegative(default: float, doc: str, evidence: Evidence | None = None) -> Any:
+    return _field(default, "nonnegative", doc, evidence=evidence)
 
 
-def positive(default: float, doc: str) -> Any:
-    return _field(default, "positive", doc)
+def positive(default: float, doc: str, evidence: Evidence | None = None) -> Any:
+    return _field(default, "positive", doc, evidence=evidence)
 
 
-def count(default: int, doc: str) -> Any:
-    return _field(default, "count", doc)
+def count(default: int, doc: str, evidence: Evidence | None = None) -> Any:
+    return _field(default, "count", doc, evidence=evidence)
 
 
-def positive_count(default: int, doc: str) -> Any:
-    return _field(default, "positive_count", doc)
+def positive_count(default: int, doc: str, evidence: Evidence | None = None) -> Any:
+    return _field(default, "positive_count", doc, evidence=evidence)
 
 
-def rate(default: float, doc: str) -> Any:
-    return _field(default, "rate", doc)
+def rate(default: float, doc: str, evidence: Evidence | None = None) -> Any:
+    return _field(default, "rate", doc, evidence=evidence)
 
 
-def duration(default: float, doc: str) -> Any:
-    return _field(default, "duration", doc)
+def duration(default: float, doc: str, evidence: Evidence | None = None) -> Any:
+    return _field(default, "duration", doc, evidence=evidence)
 
 
-def positive_duration(default: float, doc: str) -> Any:
-    return _field(default, "positive_duration", doc)
+def positive_duration(default: float, doc: str, evidence: Evidence | None = None) -> Any:
+    return _field(default, "positive_duration", doc, evidence=evidence)
 
 
-def caseload(default: float, doc: str) -> Any:
-    return _field(default, "caseload", doc)
+def caseload(default: float, doc: str, evidence: Evidence | None = None) -> Any:
+    return _field(default, "caseload", doc, evidence=evidence)
 
 
-def correlation(default: float, doc: str) -> Any:
-    return _field(default, "correlation", doc)
+def correlation(default: float, doc: str, evidence: Evidence | None = None) -> Any:
+    return _field(default, "correlation", doc, evidence=evidence)
 
 
-def persistence(default: float, doc: str) -> Any:
-    return _field(default, "persistence", doc)
+def persistence(default: float, doc: str, evidence: Evidence | None = None) -> Any:
+    return _field(default, "persistence", doc, evidence=evidence)
 
 
-def number(default: float, doc: str) -> Any:
-    return _field(default, "any", doc)
+def number(default: float, doc: str, evidence: Evidence | None = None) -> Any:
+    return _field(default, "any", doc, evidence=evidence)
 
 
 def shares(default: list[float], doc: str) -> Any:

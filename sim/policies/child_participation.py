@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sim.config.evidence import assumed, setting
 from sim.config.fields import nonnegative, share
 from sim.hooks import Context, Policy, PolicyConfig
 from sim.policies.base import register
@@ -33,13 +34,31 @@ if TYPE_CHECKING:
 class ChildParticipationConfig(PolicyConfig):
     """Caseworker training in child participation (KORA-2014)."""
 
-    trained_share: float = share(1.0, "share of caseworkers trained (all, in the default scenario)")
-    insufficient_reduction: float = share(
-        0.5, "relative reduction of decisions without sufficient involvement (planning assumption: halves)"
+    trained_share: float = share(
+        1.0,
+        "share of caseworkers trained",
+        setting(0.0, 1.0, "all, as in a municipality that takes the project on", "KORA-2014"),
     )
-    effect_gain: float = nonnegative(0.2, "extra wellbeing effect of a measure decided with the child (assumption)")
+    insufficient_reduction: float = share(
+        0.5,
+        "relative reduction of decisions without sufficient involvement",
+        assumed(
+            0.25,
+            0.75,
+            "planning assumption: the training halves the 1 in 3 decisions without sufficient involvement; the "
+            "evaluation's before/after figures were not published",
+            "KORA-2014",
+        ),
+    )
+    effect_gain: float = nonnegative(
+        0.2,
+        "extra wellbeing effect of a measure decided with the child, as a share of the measure's effect",
+        assumed(0.0, 0.4, "no effect figure was published; from none to twice the default"),
+    )
     breakdown_reduction: float = share(
-        0.1, "relative reduction of breakdowns of placements decided with the child (planning assumption: -10%)"
+        0.1,
+        "relative reduction of breakdowns of placements decided with the child",
+        assumed(0.0, 0.2, "planning assumption -10%; no figure was published"),
     )
 
 

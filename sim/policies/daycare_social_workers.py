@@ -29,6 +29,7 @@ import numpy as np
 from scipy.special import expit, logit
 
 from sim.calendar import DAYS_PER_MONTH
+from sim.config.evidence import assumed, derived, published, setting
 from sim.config.fields import count, nonnegative, positive, positive_duration, probability, share
 from sim.config.schema import SOURCES
 from sim.hooks import Context, Policy, PolicyConfig
@@ -56,33 +57,78 @@ NUMBER_OFFSET = 5000  # event numbers of referrals (distinct from the world's re
 class DaycareSocialWorkersConfig(PolicyConfig):
     """Social workers visiting the most burdened daycare institutions (KK-2012)."""
 
-    share_institutions: float = share(0.33, "share of daycare institutions, most burdened first (KK-2012: a third)")
-    visits_per_month: float = positive(1.5, "visits per institution a month (KK-2012: 1-2)")
-    institutions_per_worker: float = positive(11.2, "institutions per social worker (KK-2013: 112 for 10)")
+    share_institutions: float = share(
+        0.33,
+        "share of daycare institutions, most burdened first",
+        setting(0.1, 1.0, "the proposal: the most burdened third of the city's institutions", "KK-2012"),
+    )
+    visits_per_month: float = positive(
+        1.5, "visits per institution a month", published(1.0, 2.0, "once or twice a month", "KK-2012")
+    )
+    institutions_per_worker: float = positive(
+        11.2,
+        "institutions per social worker",
+        derived(11.2, 16.0, "112 institutions for 10 social workers (16 when there were 7)", "KK-2013"),
+    )
     inquiries_per_1000: float = nonnegative(
         63.0,
-        "inquiries a year per 1,000 children 0-5 in a visited institution at 1.5 visits a month "
-        "(334 in 8 months at the pilot's ≈ 6,700 children, KK-2012)",
+        "inquiries a year per 1,000 children 0-5 in a visited institution at 1.5 visits a month",
+        derived(
+            50.0,
+            80.0,
+            "334 inquiries in 8 months at the pilot's ≈ 6,700 children; the children counted are approximate",
+            "KK-2012",
+        ),
     )
-    need_sensitivity: float = nonnegative(1.0, "log-rate of an inquiry per SD of need (milder than reports)")
-    take_on_share: float = probability(0.68, "inquiries the social worker takes on (KK-2012: 226 of 334)")
+    need_sensitivity: float = nonnegative(
+        1.0,
+        "log-rate of an inquiry per SD of need (milder than reports)",
+        assumed(0.5, 1.5, "staff raise milder worries than reports do; no figure"),
+    )
+    take_on_share: float = probability(
+        0.68,
+        "inquiries the social worker takes on",
+        published(0.64, 0.72, "226 of 334 (binomial 90% interval)", "KK-2012"),
+    )
     refer_share: float = probability(
-        0.4, "taken-on inquiries referred to the agency as a report (KK-2012: 'most' resolved without a case)"
+        0.4,
+        "taken-on inquiries referred to the agency as a report",
+        assumed(0.2, 0.5, "'most' were resolved without a case at the agency (below a half); no figure", "KK-2012"),
     )
-    refer_need_slope: float = nonnegative(1.0, "logit change of referral per SD of need: serious concerns go on")
+    refer_need_slope: float = nonnegative(
+        1.0,
+        "logit change of referral per SD of need: serious concerns go on",
+        assumed(0.5, 2.0, "no figure"),
+    )
     referral_weight: float = nonnegative(
         0.5,
-        "added to the screener's judgement of a social worker's referral: it comes with an assessment "
-        "(KK-2012: families reached the agency faster; assumption)",
+        "added to the screener's judgement of a social worker's referral: it comes with an assessment",
+        assumed(0.0, 1.0, "families reached the agency faster; no figure", "KK-2012"),
     )
-    support_effect: float = nonnegative(0.08, "wellbeing gained a year while advice or a course helps (assumption)")
-    support_months: int = count(6, "months the advice or course helps (assumption)")
-    concern_need_slope: float = nonnegative(0.5, "log-odds tilt of the severe concerns per SD of need")
+    support_effect: float = nonnegative(
+        0.08, "wellbeing gained a year while advice or a course helps", assumed(0.0, 0.16, "no figure")
+    )
+    support_months: int = count(6, "months the advice or course helps", assumed(3, 12, "no figure"))
+    concern_need_slope: float = nonnegative(
+        0.5,
+        "log-odds tilt of the severe concerns per SD of need",
+        derived(0.25, 0.75, "set so that every concern's share is within 3 points of the pilot's", "KK-2012"),
+    )
     concern_mental_boost: float = nonnegative(
-        1.0, "log-odds tilt of 'mental illness' when a parent had psychiatric contact"
+        1.0,
+        "log-odds tilt of 'mental illness' when a parent had psychiatric contact",
+        derived(0.5, 1.5, "set with concern_need_slope to match the pilot's concern shares", "KK-2012"),
     )
-    age_limit_years: float = positive_duration(6.0, "children below this age are in daycare")
-    social_worker_cost_dkk: float = nonnegative(620_000.0, "a social worker a year with overhead (assumption)")
+    age_limit_years: float = positive_duration(
+        6.0,
+        "children below this age are in daycare",
+        published(6.0, 6.0, "daycare is for children 0-5; they start school in the year they turn 6", "KK-2012"),
+    )
+    social_worker_cost_dkk: float = nonnegative(
+        620_000.0,
+        "a social worker a year with overhead",
+        assumed(500_000.0, 750_000.0, "as a caseworker (`costs.caseworker`); no published figure"),
+    )
 
 
 @register

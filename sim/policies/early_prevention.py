@@ -27,11 +27,12 @@ import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sim.config.evidence import assumed, published
 from sim.config.fields import caseload as cases
 from sim.config.fields import nonnegative, positive, positive_duration
 from sim.config.schema import MEASURE_TYPES, WorldConfig
 from sim.hooks import Policy, PolicyConfig
-from sim.policies.base import register
+from sim.policies.base import BASELINE_CASELOAD, register
 
 if TYPE_CHECKING:
     from sim.agency.agency import Case
@@ -45,22 +46,74 @@ class EarlyPreventionConfig(PolicyConfig):
     """Earlier, lighter measures; network care before institutions (SST-2018)."""
 
     placement_shift: float = nonnegative(
-        0.05, "added to the placement threshold: about 10% fewer placements among new measures (assumed 5-15%)"
+        0.05,
+        "added to the placement threshold: about 10% fewer placements among new measures",
+        assumed(
+            0.025,
+            0.075,
+            "planning assumption: placements -10% (5-15%) among new measures, the shift scaled to that band; the "
+            "source reports fewer placed after home-based help in two of three municipalities, no size",
+            "SST-2018",
+        ),
     )
-    preventive_shift: float = nonnegative(0.15, "subtracted from the § 11 and § 52 thresholds (assumption)")
-    network_factor: float = nonnegative(2.0, "network foster care's share of new placements, times (assumption)")
+    preventive_shift: float = nonnegative(
+        0.15,
+        "subtracted from the § 11 and § 52 thresholds",
+        assumed(0.0, 0.3, "the source reports more preventive and home-based measures, no size", "SST-2018"),
+    )
+    network_factor: float = nonnegative(
+        2.0,
+        "network foster care's share of new placements, times",
+        assumed(1.0, 3.0, "the source reports more network care, no size", "SST-2018"),
+    )
     institution_factor: float = nonnegative(
-        0.5, "institution share of new placements, times; the rest goes to family care (assumption)"
+        0.5,
+        "institution share of new placements, times; the rest goes to family care",
+        assumed(
+            0.25,
+            1.0,
+            "much lower institution shares in Herning and Hvidovre, none in Haderslev (low already); no size",
+            "SST-2018",
+            "KORA-2015",
+        ),
     )
-    school_daycare_reporting: float = positive(1.2, "multiplier on reports from schools and daycare (assumption)")
-    followup_months: float = positive_duration(3.0, "months between follow-ups (Herning: every 3 months)")
-    caseload: float = cases(24.0, "cases per caseworker the staffing aims at (Herning: ≈24, KORA-2015)")
-    in_home_effect_gain: float = nonnegative(0.25, "extra effect of § 11 and § 52 measures (assumption)")
+    school_daycare_reporting: float = positive(
+        1.2,
+        "multiplier on reports from schools and daycare",
+        assumed(
+            1.0, 1.5, "closer cooperation with teachers and pedagogues supported earlier detection, no size", "SST-2018"
+        ),
+    )
+    followup_months: float = positive_duration(
+        3.0,
+        "months between follow-ups",
+        published(2.0, 6.0, "Herning's team followed up every 3 months; the law's minimum is every 6", "KORA-2015"),
+    )
+    caseload: float = cases(
+        24.0,
+        "cases per caseworker the staffing aims at",
+        published(
+            20.0,
+            30.0,
+            "Herning's team held ≈24 cases against ≈48; the association advises 20-30",
+            "KORA-2015",
+            "DS-2023",
+        ),
+    )
+    in_home_effect_gain: float = nonnegative(
+        0.25,
+        "extra effect of § 11 and § 52 measures, as a share of their effect",
+        assumed(0.0, 0.5, "'qualified' measures and fewer placed after home-based help; no effect size", "SST-2018"),
+    )
     review_noise_factor: float = nonnegative(
-        0.85, "follow-up reviews' error relative to baseline: closer contact, better-informed reviews (assumption)"
+        0.85,
+        "follow-up reviews' error relative to baseline: closer contact, better-informed reviews",
+        assumed(0.7, 1.0, "more frequent follow-up, no figure for its quality", "SST-2018"),
     )
     baseline_caseload: float = cases(
-        30.0, "cases per caseworker without the policy: staff grows by baseline_caseload / caseload (DS-2023: 31-33)"
+        30.0,
+        "cases per caseworker without the policy: staff grows by baseline_caseload / caseload",
+        BASELINE_CASELOAD,
     )
 
 

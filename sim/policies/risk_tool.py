@@ -34,6 +34,7 @@ import pandas as pd
 
 from sim.agency.report_table import report_table
 from sim.calendar import DAYS_PER_MONTH
+from sim.config.evidence import assumed, setting
 from sim.config.fields import choice, count, nonnegative, probability, share
 from sim.config.schema import SOURCES
 from sim.hooks import Context, Policy, PolicyConfig
@@ -148,14 +149,35 @@ def features_of(reports: pd.DataFrame) -> np.ndarray:
 class RiskToolConfig(PolicyConfig):
     """A statistical risk score at intake (TRYG-2019)."""
 
-    adherence: float = share(0.3, "weight of the score in the caseworker's triage (planning assumption 0.3, swept 0-1)")
-    assignment: str = choice("all", ("all", "household"), "show the score on every report, or by household")
-    share_shown: float = probability(0.5, "with assignment=household: share of households shown the score")
-    training_years: int = count(
-        3, "years of reports before the observation period the model is trained on (the burn-in's settled end)"
+    adherence: float = share(
+        0.3,
+        "weight of the score in the caseworker's triage",
+        assumed(
+            0.0,
+            1.0,
+            "planning assumption; the tool supports the caseworker's judgement and was never used on real cases",
+            "TRYG-2019",
+        ),
     )
-    regularisation: float = nonnegative(1.0, "inverse L2 strength C of the logistic regression")
-    cost_per_year_dkk: float = nonnegative(500_000.0, "running cost a year: licence, data, support (assumption)")
+    assignment: str = choice("all", ("all", "household"), "show the score on every report, or by household")
+    share_shown: float = probability(
+        0.5,
+        "with assignment=household: share of households shown the score",
+        setting(0.0, 1.0, "the planned trial shows it in about half", "TRYG-2019"),
+    )
+    training_years: int = count(
+        3,
+        "years of reports before the observation period the model is trained on",
+        setting(1, 10, "the burn-in's settled end; the published tool used 21 months of referrals", "PLOS-2024"),
+    )
+    regularisation: float = nonnegative(
+        1.0, "inverse L2 strength C of the logistic regression", setting(0.01, 100.0, "scikit-learn's default")
+    )
+    cost_per_year_dkk: float = nonnegative(
+        500_000.0,
+        "running cost a year: licence, data, support",
+        assumed(200_000.0, 1_500_000.0, "no published figure"),
+    )
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from sim.config.evidence import setting
 from sim.config.fields import nonnegative
 from sim.config.schema import WorldConfig
 from sim.hooks import Policy, PolicyConfig
@@ -22,7 +23,13 @@ from sim.policies.base import register
 class StaffingConfig(PolicyConfig):
     """A share more caseworkers."""
 
-    extra_share: float = nonnegative(0.25, "extra caseworkers as a share of the current staff (a scenario choice)")
+    extra_share: float = nonnegative(
+        0.25,
+        "extra caseworkers as a share of the current staff",
+        setting(
+            0.0, 1.0, "how many caseworkers the scenario adds: a choice; Herning's team halved caseloads", "KORA-2015"
+        ),
+    )
 
 
 @register

@@ -21,6 +21,7 @@ from sim.config.schema import MEASURE_TYPES, PLACEMENT_TYPES
 from sim.config.validate import ConfigError
 from sim.law import REGIMES
 from sim.policies import POLICIES
+from sim.policies.base import evidence_of
 from sim.report import figures
 from sim.report.i18n import DEFAULT_LAW, Locale, decimals_for
 from sim.report.inputs import ReportInputs, cost_items
@@ -405,12 +406,26 @@ HEADLINE_COLUMNS = (
     "difference_upper",
     "replications",
     "verdict",
+    "assumed_parameters",
 )
 
 
 #: The smallest change, relative to the baseline's level, that the summary names as a policy's most
 #: distinctive one (a clear but tiny change is no headline).
 MIN_RELATIVE_CHANGE = 0.05
+
+
+def assumed_parameters(scenario: str) -> list[str]:
+    """The keys of the ``assumed`` parameters (no published figure) of every policy a scenario names: each of the
+    scenario's headlines rests on them."""
+    names = [] if scenario == BASELINE else scenario.split("+")
+    return [
+        f"policy.{n}.{key}"
+        for n in names
+        if n in POLICIES
+        for key, evidence in evidence_of(POLICIES[n]).items()
+        if evidence is not None and evidence.grade == "assumed"
+    ]
 
 
 def headline_rows(inputs: ReportInputs) -> pd.DataFrame:
@@ -456,6 +471,7 @@ def _headline_row(s: str, key: str, outcome: str, unit: str, where: str, c: Chan
         "difference_upper": c.diff_upper,
         "replications": c.replications,
         "verdict": c.verdict,
+        "assumed_parameters": ";".join(assumed_parameters(s)),
     }
 
 
@@ -493,14 +509,23 @@ def summary_section(inputs: ReportInputs, t: Locale, headlines: pd.DataFrame) ->
                     "from_to": frm,
                     "verdict": r["verdict"],
                     "verdict_text": t(f"summary.verdict.{r['verdict']}"),
+                    "assumed": bool(r["assumed_parameters"]),
                 }
             )
+        assumed = assumed_parameters(s)
         blocks.append(
             {
                 "scenario": s,
                 "name": scenario_name(t, s),
                 "description": scenario_description(t, s),
                 "lists": [{"title": t(f"summary.for_{k}"), "items": v} for k, v in lists.items() if v],
+                "assumed_note": t(
+                    "summary.assumed_note",
+                    n=len(assumed),
+                    parameters=", ".join(k.removeprefix("policy.") for k in assumed),
+                )
+                if assumed
+                else "",
             }
         )
     names = [scenario_name(t, s) for s in policies]
