@@ -23,9 +23,9 @@ from sim.tables import Tables
 class Outcome:
     name: str
     label: str
-    unit: str  # share, per_1000, days, years, grade, cases, dkk
+    unit: str  # share, per_1000, days, years, grade, cases, dkk, sd
     better: str  # lower, higher, or none
-    group: str  # children, measures, process, long_run, costs
+    group: str  # children, measures, targeting, process, long_run, costs
     compute: Callable[[Tables], float]
 
 
@@ -55,6 +55,35 @@ def case_timeline(t: Tables) -> pd.DataFrame:
         decision=decision.reindex(opened["case_id"]).to_numpy(),
         measure=measure.reindex(opened["case_id"]).to_numpy(),
     )
+
+
+def case_composition(t: Tables) -> pd.DataFrame:
+    """Per case opened in the observation period, who it reached: the opening report's ``need`` (minus the child's
+    wellbeing W then, SD units: higher = worse off), the household's ``hidden`` adversity (SD units, in no record),
+    whether the child was ``faring_badly`` at the report (all three hidden truth), and whether the case was
+    ``investigated``, got a measure (``measured``) or a placement (``placed``)."""
+    opened = m.events_of(t, "case_open")[["case_id", "report_id"]]
+    reports = t.reports.set_index("report_id").reindex(opened["report_id"])
+    ev = t.events
+    starts = ev[ev["event"] == "measure_start"]
+    cases = opened["case_id"]
+    return pd.DataFrame(
+        {
+            "need": -reports["true_wellbeing"].to_numpy(dtype=float),
+            "hidden": reports["hidden_adversity"].to_numpy(dtype=float),
+            "faring_badly": reports["faring_badly_0m"].to_numpy(dtype=bool),
+            "investigated": cases.isin(ev.loc[ev["event"] == "investigation_start", "case_id"]).to_numpy(),
+            "measured": cases.isin(starts["case_id"]).to_numpy(),
+            "placed": cases.isin(starts.loc[starts["kind"].isin(PLACEMENT_TYPES), "case_id"]).to_numpy(),
+        }
+    )
+
+
+def composition(t: Tables, column: str, step: str) -> float:
+    """Mean of ``column`` (``need``, ``hidden`` or ``faring_badly``) over the cases that reached ``step``."""
+    cases = case_composition(t)
+    chosen = cases.loc[cases[step], column]
+    return float(chosen.mean()) if len(chosen) else float("nan")
 
 
 def days_report_to_decision(t: Tables) -> float:
@@ -164,6 +193,14 @@ OUTCOMES: tuple[Outcome, ...] = (
         "lower",
         "children",
         lambda t: _report_outcome(t, "rereport_12m"),
+    ),
+    Outcome(
+        "placed_12m",
+        "placed within 12 months of a report",
+        "share",
+        "none",
+        "children",
+        lambda t: _report_outcome(t, "placed_12m"),
     ),
     Outcome(
         "reports_per_1000",
@@ -288,6 +325,26 @@ OUTCOMES: tuple[Outcome, ...] = (
         "lower",
         "measures",
         lambda t: first_age(t, "measure_start"),
+    ),
+    Outcome(
+        "investigation_hit_rate",
+        "investigations of a child faring badly at the report",
+        "share",
+        "higher",
+        "targeting",
+        lambda t: composition(t, "faring_badly", "investigated"),
+    ),
+    *(
+        Outcome(
+            f"{what}_{step}",
+            f"{words} of the children {step}",
+            "sd",
+            "higher",
+            "targeting",
+            lambda t, what=what, step=step: composition(t, what, step),
+        )
+        for what, words in (("need", "mean need"), ("hidden", "mean hidden adversity"))
+        for step in ("investigated", "measured", "placed")
     ),
     Outcome(
         "days_report_to_decision",

@@ -185,7 +185,10 @@ def reports_frame(rows: list[dict], birth: Callable[[np.ndarray], np.ndarray]) -
             "faring_badly_3m": np.zeros(n),
             "faring_badly_12m": np.zeros(n),
             "rereport_12m": np.zeros(n),
+            "placed_3m": np.zeros(n),
+            "placed_12m": np.zeros(n),
             "true_wellbeing": np.zeros(n),
+            "hidden_adversity": np.zeros(n),
             "screening_judgement": np.zeros(n),
         }
     )

@@ -148,12 +148,25 @@ def test_risk_tool_uses_only_what_intake_knew_when_the_report_arrived(risk_world
     assert not {"faring_badly_3m", "faring_badly_12m", "rereport_12m", "true_wellbeing", "triage"} & set(INTAKE_COLUMNS)
 
 
-def test_risk_tool_held_out_auc_is_in_the_published_range(risk_world):
+def test_risk_tool_predicts_placement_and_ranks_held_out_reports_no_better_than_its_training_reports(risk_world):
+    """The default target is the published tool's: a placement within 12 months of the report, a rare outcome.
+    The held-out AUC is clearly informative (a useless score gives 0.5 ± 0.01 on these ≈12,800 reports) and,
+    with nothing leaking from the future, no higher than the in-sample AUC plus 3 Hanley-McNeil standard errors.
+    It lies below the published 0.83-0.92 (PLOS-2024, LA-2022): in this world even a model given every child's
+    true wellbeing and hidden adversity reaches only ≈0.78 (docs/policies/risk_tool.md)."""
     result, _ = risk_world
+    training = result.policy_results["risk_tool_training"].iloc[0]
+    assert training["target"] == "placed_12m" and 0.01 < training["base_rate_12m"] < 0.15
     perf = result.policy_results["risk_tool_performance"]
-    overall = perf[(perf["group"] == "all")].set_index("horizon_months")["auc"]
-    assert 0.83 <= overall[12] <= 0.92  # PLOS-2024, LA-2022: held-out AUC 0.83-0.92
-    assert 0.83 <= overall[3] <= 0.92
+    overall = perf[(perf["group"] == "all") & (perf["horizon_months"] == 12)].iloc[0]
+    assert overall["target"] == "placed_12m"
+    auc, p, n = overall["auc"], overall["observed"], overall["reports"]
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    positives, negatives = p * n, (1 - p) * n
+    se = np.sqrt(
+        (auc * (1 - auc) + (positives - 1) * (q1 - auc**2) + (negatives - 1) * (q2 - auc**2)) / (positives * negatives)
+    )
+    assert 0.65 < auc <= training["auc_12m_train"] + 3 * se
 
 
 def test_observed_risk_rises_with_the_score_decile(risk_world):
@@ -163,7 +176,7 @@ def test_observed_risk_rises_with_the_score_decile(risk_world):
     se = np.sqrt(cal["observed"] * (1 - cal["observed"]) / cal["reports"]).to_numpy()
     steps = np.diff(cal["observed"].to_numpy())
     assert (steps >= -3 * np.hypot(se[1:], se[:-1])).all()  # rises, up to sampling error between deciles
-    assert cal["observed"].iloc[-1] - cal["observed"].iloc[0] > 0.5
+    assert cal["observed"].iloc[-1] - cal["observed"].iloc[0] > 5 * np.hypot(se[-1], se[0])  # the score separates
 
 
 def test_risk_tool_is_calibrated_in_the_large(risk_world):
@@ -175,16 +188,18 @@ def test_risk_tool_is_calibrated_in_the_large(risk_world):
     - the training mean's, which sets the intercept (not penalised, so the training reports are calibrated in
       the large exactly): the same variance per report over the n_train training reports, V · n / n_train.
 
-    se = sqrt(V · (1 + n / n_train)). At the default seed (12 months): V ≈ 1.04 p(1 - p) / n, n = 12,783,
-    n_train = 2,905, se ≈ 0.0084, and the calibration is -0.0003; at 3 months 0.0068 against se ≈ 0.0083."""
+    se = sqrt(V · (1 + n / n_train)). At the default seed, for a placement within 12 months: V ≈ 3.6 p(1 - p) / n
+    (placements cluster in households and repeat reports), n = 12,762, n_train = 2,760, se ≈ 0.0097, and the
+    calibration is -0.0137 (1.4 SE: the base rate is 4.9% in training and 6.4% held out); at 3 months -0.0074
+    against se ≈ 0.0049."""
     result, t = risk_world
     perf = result.policy_results["risk_tool_performance"]
     n_train = result.policy_results["risk_tool_training"]["reports"].iloc[0]
     scored = result.policy_results["risk_scores"].merge(t.reports, on="report_id")
     for h in (3, 12):
         row = perf[(perf["group"] == "all") & (perf["horizon_months"] == h)].iloc[0]
-        known = scored[scored[f"faring_badly_{h}m"].notna()]
-        residual = known[f"risk_{h}m"] - known[f"faring_badly_{h}m"].astype(float)
+        known = scored[scored[f"placed_{h}m"].notna()]
+        residual = known[f"risk_{h}m"] - known[f"placed_{h}m"].astype(float)
         n = residual.size
         assert n == row["reports"]
         v = ((residual - residual.mean()).groupby(known["household_id"]).sum() ** 2).sum() / n**2

@@ -131,6 +131,7 @@ class Agency:
         # What intake knew when each report arrived, and what screening decided (for the reports table).
         self.arrivals: list[tuple] = []
         self.screenings: list[tuple] = []
+        self.placement_starts: list[tuple[int, float]] = []  # (child, day) of every placement that starts
 
     def reconfigure(self, cfg: WorldConfig) -> None:
         """Take new parameters mid-run (a policy starting): thresholds, durations and staffing."""
@@ -204,12 +205,13 @@ class Agency:
             if judgement >= s.investigation_threshold:  # would have opened an investigation on its own
                 self._notify(case, review=True)
         else:
-            # A policy (a risk score, a social worker's referral) informs triage but never talks the screener
-            # out of an acute placement they would have made on their own judgement.
+            # A policy (a risk score, a social worker's referral) informs the triage below the acute bar: an
+            # emergency placement is decided on what the screener sees, never talked into or out of.
             offset = dec.placement_offset(self.ac.decision, self._age(child))
-            triage = dec.triage(judgement, s, offset)
             if own >= s.acute_threshold + offset:
                 triage = dec.ACUTE
+            else:
+                triage = min(dec.triage(judgement, s, offset), dec.INVESTIGATION)
         rid = r.report_id
         self.log.add(
             env.now, "screening", child, hh, report=rid, kind=dec.TRIAGE[triage], value=r.hours, flag=r.hours <= 24.0
@@ -333,6 +335,8 @@ class Agency:
     def _start_measure(self, case: Case, measure: int, kind: str | None = None) -> None:
         case.measure = measure
         case.measure_start = self.env.now
+        if dec.level_of(measure) == dec.LEVEL_PLACED:
+            self.placement_starts.append((case.child, self.env.now))
         gain = self.hooks.measure_gain(case, case.involved) if self.hooks else 1.0
         self.world.set_measure(case.child, measure, gain)
         self.log.add(

@@ -74,8 +74,34 @@ def report_table(world: World, agency: Agency, as_of_month: int | None = None) -
     out["faring_badly_12m"] = fb12
     horizon = (world.months if as_of_month is None else as_of_month) * DAYS_PER_MONTH
     out["rereport_12m"] = rereport_within(out["child_id"].to_numpy(), out["time"].to_numpy(), horizon, DAYS_PER_YEAR)
+    starts = np.array(agency.placement_starts, dtype=float).reshape(-1, 2)
+    for months in (3, 12):
+        out[f"placed_{months}m"] = placed_within(
+            out["child_id"].to_numpy(), out["time"].to_numpy(), starts, horizon, months * DAYS_PER_MONTH
+        )
     out["true_wellbeing"] = ro.wellbeing[:n]
+    out["hidden_adversity"] = pop.hh_hidden[hh]
     out["screening_judgement"] = df["judgement"].to_numpy(dtype=np.float64)
+    return out
+
+
+def placed_within(child: np.ndarray, time: np.ndarray, starts: np.ndarray, horizon: float, window: float) -> np.ndarray:
+    """1 if a placement of the same child starts within ``window`` days after the report (the published risk
+    tool's target: removal from home), 0 if none does, NaN while the window reaches past ``horizon``, even after a
+    placement in it: a sample of known outcomes must not favour the reports placed early (the tool trains on
+    them). ``starts``: rows (child, day) of every placement start up to the horizon."""
+    out = np.where(time + window <= horizon, 0.0, np.nan)
+    if len(starts) == 0 or len(child) == 0:
+        return out
+    # One sorted key per (child, day): days stay below 1e5 in any run, so the child dominates the order.
+    keys = starts[:, 0] * 1e5 + starts[:, 1]
+    order = np.argsort(keys, kind="stable")
+    keys, start_child, start_day = keys[order], starts[order, 0], starts[order, 1]
+    nxt = np.searchsorted(keys, child * 1e5 + time, side="right")
+    found = nxt < len(keys)
+    k = np.minimum(nxt, len(keys) - 1)
+    hit = found & (start_child[k] == child) & (start_day[k] - time <= window)
+    out[hit & (time + window <= horizon)] = 1.0
     return out
 
 

@@ -1,26 +1,37 @@
 """The statistical risk tool at intake (TRYG-2019: "Underretninger i fokus", TrygFonden's Child Research Center).
 
-When a report arrives, the caseworker sees the child's risk of faring badly within 3 and within 12 months,
-estimated from data the agency already holds, with the information the score rests on. It supplements the
-caseworker's own judgement; it does not replace it. The published tool was built on ≈100,000 reports and
-reached an AUC above 0.87 for removal (PLOS-2024); it was never run on real cases, so its effect is unknown.
+When a report arrives, the caseworker sees the child's risk within 3 and within 12 months, estimated from data
+the agency already holds, with the information the score rests on. It supplements the caseworker's own
+judgement; it does not replace it. The published tool was built on ≈195,000 referrals and ranks referred children
+by their chance of removal from home with an AUC above 0.87 (PLOS-2024); it was never run on real cases, so its
+effect is unknown.
 
 In the model:
 
+- **Target.** ``target: placement`` (the default, the published tool's outcome): a placement of the child starts
+  within 3 / 12 months of the report (``placed_3m``, ``placed_12m`` of ``reports.parquet``), a rare outcome.
+  ``faring_badly``: the latent share faring badly within 3 / 12 months, which most reported children reach.
 - **Training.** A real scikit-learn model (standardised features, logistic regression) is trained at the start
-  of the observation period on the reports of the burn-in whose 12-month outcome is already known, never on
-  the period it is used in. Its features (:data:`FEATURES`) are the intake columns of ``reports.parquet``:
-  what intake has when the report arrives, no later information.
+  of the observation period on the reports of the last ``training_years`` whose 12-month outcome is already
+  known, never on the period it is used in. Its features (:data:`FEATURES`) are the intake columns of
+  ``reports.parquet``: what intake has when the report arrives, no later information. With
+  ``retrain_every_years`` it is trained again on the latest reports, which its own use has shaped.
 - **Score.** For each report after training, the 3- and 12-month risks, and the 12-month risk's decile among
   the training reports (1-10), shown to the caseworker.
-- **Response.** Where shown, triage uses ``(1 - adherence) * own judgement + adherence * J(decile)``, where
-  J(d) is the d-th decile of the screeners' judgements in the training period: the score speaks the
-  judgement's scale. Planning assumption: adherence 0.3 (swept 0-1).
+- **Response.** Where shown, the judgement moves toward the score: ``(1 - adherence) * own judgement +
+  adherence * J(decile)``, where J(d) is the middle judgement of the screeners in decile d in the training
+  period (the score speaks the judgement's scale). With ``response: inform`` (the default) the moved judgements
+  are then mapped, rank for rank, onto the distribution of the screeners' own judgements in the training
+  period (quantile mapping; reports on a child with an open case and the others apart), so the tool changes
+  who is taken further but not how many: the source describes support for the judgement, not a different bar.
+  ``response: blend`` keeps the moved judgement as it is: its spread narrows while the thresholds stay, so fewer
+  reports cross them (an effect no source reports). Planning assumption: adherence 0.3 (swept 0-1).
 - **Who sees it.** ``assignment: all`` shows it on every report; ``household`` shows it on all reports of a
   randomly chosen ``share_shown`` of households (TRYG-2019's trial: every report on a child and its siblings in
   the same arm).
 
-``results()`` reports the held-out AUC, the calibration by decile and both by group of household.
+``results()`` reports each training (its month, reports, base rate and training AUC), the held-out AUC, the
+base rate and the calibration by decile, overall and by group of household.
 """
 
 from __future__ import annotations
@@ -32,6 +43,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from sim.agency.decisions import placement_offset
 from sim.agency.report_table import report_table
 from sim.calendar import DAYS_PER_MONTH
 from sim.config.evidence import assumed, setting
@@ -76,6 +88,11 @@ FEATURES: tuple[str, ...] = (
     "single_parent",
 )
 HORIZONS = (3, 12)
+#: target setting -> the prefix of its outcome columns in reports.parquet (``<prefix>_3m``, ``<prefix>_12m``).
+TARGETS: tuple[str, ...] = ("placement", "faring_badly")
+LABEL = {"placement": "placed", "faring_badly": "faring_badly"}
+#: Weight of the screener's own judgement that breaks ties between moved judgements (far below any bar's scale).
+TIE_BREAK = 1e-9
 
 
 def design_matrix(
@@ -159,6 +176,23 @@ class RiskToolConfig(PolicyConfig):
             "TRYG-2019",
         ),
     )
+    target: str = choice(
+        "placement",
+        TARGETS,
+        "what the tool predicts: a placement starting within 3 and 12 months of the report (the published "
+        "tool's outcome), or latent faring badly within 3 and 12 months",
+    )
+    response: str = choice(
+        "inform",
+        ("inform", "blend"),
+        "how the score enters triage: inform moves judgements toward it and keeps their distribution (as many "
+        "reports taken further); blend moves them and narrows their spread (fewer cross the thresholds)",
+    )
+    retrain_every_years: int = count(
+        0,
+        "retrain the tool every this many years on the latest reports, shaped by its own use; 0: trained once",
+        setting(0, 5, "how often a municipality refits the tool: a choice"),
+    )
     assignment: str = choice("all", ("all", "household"), "show the score on every report, or by household")
     share_shown: float = probability(
         0.5,
@@ -211,17 +245,28 @@ class RiskTool(Policy):
         self.training_month = max(
             12 * ctx.world.cfg.burn_in_years, self.start_month(ctx.world.first_year, ctx.world.cfg.start_year)
         )
+        self.label = LABEL[self.cfg.target]
         self.models: dict[int, _Model] = {}
         self.cuts = np.array([])
         self.judgement_at_decile = np.array([])
+        # response: inform. The last 12 months' screenings (month -> rows of report id, own judgement, decile,
+        # open case, below the acute bar) and, fitted on them each month, the two quantile maps (per open case:
+        # moved judgements and own judgements, each sorted).
+        self.recent: dict[int, list[tuple[int, float, int, bool, bool]]] = {}
+        self.maps: dict[bool, tuple[np.ndarray, np.ndarray]] = {}
         self.keyed = ctx.streams.keyed("policy", self.name)
         self.scores: list[tuple] = []
-        self.training: dict[str, float] = {}
+        self.trainings: list[dict[str, float]] = []
 
     # ---------------------------------------------------------------- training
     def on_month(self, month: int) -> None:
+        every = 12 * self.cfg.retrain_every_years
         if month >= self.training_month and not self.models:
             self._train(month)
+        elif self.models and every and month >= self.trainings[-1]["month"] + every:
+            self._train(month)
+        elif self.models:
+            self._fit_maps(month)
 
     def _train(self, month: int) -> None:
         # scikit-learn takes a second to import: only a world that trains the tool pays for it, not every process
@@ -231,28 +276,81 @@ class RiskTool(Policy):
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
-        ctx, c = self.ctx, self.cfg
+        ctx, c, label = self.ctx, self.cfg, self.label
         reports = report_table(ctx.world, ctx.agency, as_of_month=month)
         first = month - 12 * c.training_years
-        usable = reports[(reports["month"] >= first) & reports["faring_badly_12m"].notna()]
-        if usable.empty or usable["faring_badly_12m"].nunique() < 2:
-            raise RuntimeError("the risk tool has no burn-in reports to train on: set world.burn_in_years >= 2")
+        usable = reports[(reports["month"] >= first) & reports[f"{label}_12m"].notna()]
+        if any(usable[f"{label}_{h}m"].nunique() < 2 for h in HORIZONS):
+            return  # too few whole 12-month windows yet (a short burn-in): try again next month
         x = features_of(usable)
+        models = {}
         for h in HORIZONS:
-            y = usable[f"faring_badly_{h}m"].to_numpy(dtype=float)
+            y = usable[f"{label}_{h}m"].to_numpy(dtype=float)
             pipe = make_pipeline(StandardScaler(), LogisticRegression(C=c.regularisation, max_iter=2000))
             pipe.fit(x, y.astype(int))
             scaler, logreg = pipe[0], pipe[-1]
-            self.models[h] = _Model(pipe, scaler.mean_, scaler.scale_, logreg.coef_[0], float(logreg.intercept_[0]))
+            models[h] = _Model(pipe, scaler.mean_, scaler.scale_, logreg.coef_[0], float(logreg.intercept_[0]))
+        self.models = models
         score12 = self.models[12].score(x)
         self.cuts = np.quantile(score12, np.arange(1, 10) / 10)
-        judged = usable["screening_judgement"].dropna().to_numpy()
-        self.judgement_at_decile = np.quantile(judged, (np.arange(10) + 0.5) / 10)
-        self.training = {
-            "month": month,
-            "reports": len(usable),
-            "auc_12m_train": float(roc_auc_score(usable["faring_badly_12m"].astype(int), score12)),
-        }
+        self.judgement_at_decile = np.quantile(usable["screening_judgement"].dropna(), (np.arange(10) + 0.5) / 10)
+        self._recent_from(reports, month)
+        self._fit_maps(month)
+        y12 = usable[f"{label}_12m"].astype(int)
+        self.trainings.append(
+            {
+                "month": month,
+                "target": f"{label}_12m",
+                "reports": len(usable),
+                "base_rate_12m": float(y12.mean()),
+                "auc_12m_train": float(roc_auc_score(y12, score12)),
+            }
+        )
+
+    def _recent_from(self, reports: pd.DataFrame, month: int) -> None:
+        """The last 12 months' screenings as the maps need them, scored by the model just trained. At the first
+        training the recorded judgements are the screeners' own; at a retraining the own judgements the tool
+        recorded are kept and only the deciles are scored again."""
+        own = {rid: row[1] for rows in self.recent.values() for row in rows for rid in (row[0],)}
+        window = reports[(reports["month"] >= month - 12) & reports["screening_judgement"].notna()]
+        deciles = np.searchsorted(self.cuts, self.models[12].score(features_of(window)), side="right") + 1
+        judgements = window["report_id"].map(own).fillna(window["screening_judgement"]).to_numpy(dtype=float)
+        below = judgements < self.acute_bar(window["age"].to_numpy(dtype=float))
+        self.recent = {}
+        for rid, m, j, d, case, low in zip(
+            window["report_id"], window["month"], judgements, deciles, window["open_case"], below, strict=True
+        ):
+            self.recent.setdefault(int(m), []).append((int(rid), float(j), int(d), bool(case), bool(low)))
+
+    def _fit_maps(self, month: int) -> None:
+        """Refit the quantile maps on the screenings of the 12 months before ``month``, so the judgements keep
+        the distribution the screeners' own have now (which drifts as children's recorded histories lengthen).
+        Two maps: reports on a child with an open case only ask for a review, the others decide whether a case
+        opens, and the tool scores the first higher, so one map for both would lower the second. Among the
+        others, those at or above the acute bar are placed on the screener's own judgement: the map is fitted on
+        the rest, so the share of them crossing the investigation bar stays that of the screeners."""
+        for m in [m for m in self.recent if m < month - 12]:
+            del self.recent[m]
+        rows = [row for rows in self.recent.values() for row in rows]
+        if len(rows) < 20:  # too few to fit: keep the maps there are (the identity before any)
+            return
+        _, own, decile, open_case, below = (np.array(col) for col in zip(*rows, strict=True))
+        moved = self.move(own, decile)
+        for case, stratum in ((False, ~open_case & below), (True, open_case)):
+            fitted = stratum if stratum.sum() >= 20 else np.ones_like(stratum)
+            self.maps[case] = (np.sort(moved[fitted]), np.sort(own[fitted]))
+
+    def move(self, judgement: np.ndarray, decile: np.ndarray) -> np.ndarray:
+        """Judgements moved toward the middle judgement of their score's decile, by the adherence. Ties (all of a
+        decile's at adherence 1) are broken by the screener's own judgement, so the quantile map stays one to one."""
+        a = self.cfg.adherence
+        return (1.0 - a) * judgement + a * self.judgement_at_decile[np.asarray(decile) - 1] + TIE_BREAK * judgement
+
+    def acute_bar(self, age_years: np.ndarray) -> np.ndarray:
+        """The screener's bar for an acute placement at each age (``sim.agency.decisions.triage``)."""
+        ac = self.ctx.agency.ac
+        offsets = [placement_offset(ac.decision, float(a)) for a in np.atleast_1d(age_years)]
+        return ac.screening.acute_threshold + np.asarray(offsets)
 
     # ---------------------------------------------------------------- at screening
     def shown(self, household: int) -> bool:
@@ -284,7 +382,7 @@ class RiskTool(Policy):
         s3, s12 = float(self.models[3].score(x)[0]), float(self.models[12].score(x)[0])
         decile = int(np.searchsorted(self.cuts, s12, side="right")) + 1
         shown = self.shown(hh)
-        self.scores.append((report.report_id, s3, s12, decile, shown))
+        self.scores.append((report.report_id, s3, s12, decile, shown, len(self.trainings)))
         self.ctx.log.add(
             self.ctx.env.now,
             "policy",
@@ -295,10 +393,18 @@ class RiskTool(Policy):
             value=s12,
             flag=shown,
         )
-        if not shown:
+        age_now = (self.ctx.env.now / DAYS_PER_MONTH - pop.child_birth[child]) / 12.0
+        below = judgement < float(self.acute_bar(np.array([age_now]))[0])
+        month = int(self.ctx.env.now // DAYS_PER_MONTH)
+        self.recent.setdefault(month, []).append((report.report_id, judgement, decile, bool(report.open_case), below))
+        if not shown or self.cfg.adherence == 0.0:
             return judgement
-        a = self.cfg.adherence
-        return (1.0 - a) * judgement + a * float(self.judgement_at_decile[decile - 1])
+        if not report.open_case and not below:
+            return judgement  # placed at once on the screener's own judgement, whatever the score
+        moved = float(self.move(np.array([judgement]), np.array([decile]))[0])
+        if self.cfg.response == "blend" or not self.maps:
+            return moved
+        return quantile_map(moved, *self.maps[bool(report.open_case)])
 
     # ---------------------------------------------------------------- after the run
     def yearly_costs(self) -> dict[str, float]:
@@ -307,15 +413,25 @@ class RiskTool(Policy):
     def results(self) -> dict[str, pd.DataFrame]:
         if not self.models:
             return {}
-        scores = pd.DataFrame(self.scores, columns=["report_id", "risk_3m", "risk_12m", "decile", "shown"])
+        scores = pd.DataFrame(
+            self.scores, columns=["report_id", "risk_3m", "risk_12m", "decile", "shown", "model"]
+        ).astype({"model": np.int32})
         reports = report_table(self.ctx.world, self.ctx.agency)
         scored = scores.merge(reports, on="report_id")
         return {
             "risk_scores": scores,
-            "risk_tool_performance": performance(scored),
-            "risk_tool_calibration": calibration_by_decile(scored),
-            "risk_tool_training": pd.DataFrame([self.training]),
+            "risk_tool_performance": performance(scored, self.label),
+            "risk_tool_calibration": calibration_by_decile(scored, self.label),
+            "risk_tool_training": pd.DataFrame(self.trainings),
         }
+
+
+def quantile_map(x: float, source_sorted: np.ndarray, target_sorted: np.ndarray) -> float:
+    """``x`` carried from the distribution of ``source_sorted`` to that of ``target_sorted`` (equal sizes),
+    rank for rank: linear between order statistics, and with slope 1 beyond the extremes, so the map is monotone
+    and the share of values above any bar is kept."""
+    lo, hi = source_sorted[0], source_sorted[-1]
+    return float(np.interp(x, source_sorted, target_sorted)) + max(x - hi, 0.0) + min(x - lo, 0.0)
 
 
 def _auc(y: np.ndarray, p: np.ndarray) -> float:
@@ -324,8 +440,9 @@ def _auc(y: np.ndarray, p: np.ndarray) -> float:
     return float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else math.nan
 
 
-def performance(scored: pd.DataFrame) -> pd.DataFrame:
-    """Held-out AUC and calibration-in-the-large (mean predicted minus observed) overall and by group."""
+def performance(scored: pd.DataFrame, label: str) -> pd.DataFrame:
+    """Held-out AUC, base rate (``observed``) and calibration-in-the-large (mean predicted minus observed) of the
+    target ``<label>_3m`` / ``<label>_12m``, overall and by group."""
     groups = {
         "all": pd.Series("all", index=scored.index),
         "parent_education": scored["parent_education"],
@@ -336,13 +453,14 @@ def performance(scored: pd.DataFrame) -> pd.DataFrame:
     }
     rows = []
     for h in HORIZONS:
-        known = scored[scored[f"faring_badly_{h}m"].notna()]
+        known = scored[scored[f"{label}_{h}m"].notna()]
         for name, g in groups.items():
             for level, part in known.groupby(g.loc[known.index], observed=True):
-                y = part[f"faring_badly_{h}m"].to_numpy(dtype=int)
+                y = part[f"{label}_{h}m"].to_numpy(dtype=int)
                 p = part[f"risk_{h}m"].to_numpy()
                 rows.append(
                     {
+                        "target": f"{label}_{h}m",
                         "horizon_months": h,
                         "group": name,
                         "level": str(level),
@@ -356,19 +474,20 @@ def performance(scored: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def calibration_by_decile(scored: pd.DataFrame) -> pd.DataFrame:
-    """Mean predicted and observed 3- and 12-month risk by score decile (a calibration curve)."""
+def calibration_by_decile(scored: pd.DataFrame, label: str) -> pd.DataFrame:
+    """Mean predicted and observed 3- and 12-month risk of the target by score decile (a calibration curve)."""
     rows = []
     for h in HORIZONS:
-        known = scored[scored[f"faring_badly_{h}m"].notna()]
+        known = scored[scored[f"{label}_{h}m"].notna()]
         for d, part in known.groupby("decile"):
             rows.append(
                 {
+                    "target": f"{label}_{h}m",
                     "horizon_months": h,
                     "decile": int(d),
                     "reports": len(part),
                     "mean_predicted": float(part[f"risk_{h}m"].mean()),
-                    "observed": float(part[f"faring_badly_{h}m"].mean()),
+                    "observed": float(part[f"{label}_{h}m"].mean()),
                 }
             )
     return pd.DataFrame(rows)

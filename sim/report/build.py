@@ -29,7 +29,7 @@ from sim.report.inputs import ReportInputs, cost_items
 BASELINE = "baseline"
 #: The model needs about this many years of burn-in before stocks settle (docs/assumptions.md, A50).
 SETTLED_BURN_IN_YEARS = 8
-GROUPS = ("children", "measures", "process", "long_run")
+GROUPS = ("children", "measures", "targeting", "process", "long_run")
 #: Shares shown as their complement, so deadlines read as breaches: outcome -> name of the complement.
 BREACHES = {"screened_within_24h": "late_screening_24h", "investigation_within_4m": "late_investigation_4m"}
 #: Outcomes whose rate has another denominator than all children 0-17.
@@ -45,6 +45,7 @@ DECIMALS = {
     "cases": 1,
     "dkk": 1,
     "count": 0,
+    "sd": 2,
 }
 #: Display scale of each unit: shares as percent, costs in million DKK.
 SCALE = {"share": 100.0, "dkk": 1e-6}
