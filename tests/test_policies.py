@@ -6,12 +6,13 @@ import pandas as pd
 import pytest
 
 from sim.calendar import DAYS_PER_MONTH
-from sim.config import ConfigError
+from sim.config import ConfigError, WorldConfig
 from sim.model import simulate
 from sim.policies import POLICIES
 from sim.registry import compose_config
 from sim.tables import Tables
 from sim.truth import child_effects
+from tests.conftest import SMALL, run
 
 SHORT = ["world=small", "world.years=3", "world.burn_in_years=2"]
 
@@ -239,3 +240,30 @@ def test_a_reform_adds_caseworkers_when_it_starts():
     cfg = compose_config([*SHORT, "policy=free_municipality", "policy.free_municipality.start_year=2021"])
     monthly = simulate(cfg, keep=True).agency_monthly.groupby("year")["caseworkers"].max()
     assert monthly[2021] > monthly[2020]
+
+
+# ---------------------------------------------------------------- the free municipality
+def test_the_free_municipalities_assessment_is_not_reported_against_the_4_month_limit():
+    """VIVE-2019: the exemption replaces the § 50 investigation with a short assessment. Its ends carry no
+    within-the-limit flag, so no compliance figure is computed for it, while the baseline's investigations
+    keep theirs."""
+    from sim.summary import BY_NAME
+
+    base = run([*SMALL, "world.burn_in_years=2", "world.years=2"])
+    free = run([*SMALL, "world.burn_in_years=2", "world.years=2", "policy=free_municipality"])
+    for result, flagged in ((base, True), (free, False)):
+        t = Tables.from_result(result)
+        ends = t.observed(t.events)
+        ends = ends[ends["event"] == "investigation_end"]
+        assert len(ends) > 50
+        assert ends["flag"].notna().all() if flagged else ends["flag"].isna().all()
+    assert np.isnan(BY_NAME["investigation_within_4m"].compute(Tables.from_result(free)))
+
+
+def test_the_short_assessment_sees_less_of_the_hidden_adversity():
+    policy = POLICIES["free_municipality"](POLICIES["free_municipality"].Config())
+    world = policy.adjust(WorldConfig())
+    assert world.agency.investigation.hidden_revealed == 0.5
+    assert not world.agency.investigation.legal_limit
+    neutral = POLICIES["free_municipality"](POLICIES["free_municipality"].neutral()).adjust(WorldConfig())
+    assert neutral.agency.investigation == WorldConfig().agency.investigation

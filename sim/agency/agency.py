@@ -456,7 +456,9 @@ class Agency:
                 caseworker=case.caseworker,
                 kind="left" if case.left else "completed",
                 value=(env.now - start) / DAYS_PER_MONTH,
-                flag=(env.now - aware) / DAYS_PER_MONTH <= inv.limit_months,
+                flag=(env.now - aware) / DAYS_PER_MONTH <= inv.limit_months
+                if self.ac.investigation.legal_limit
+                else None,
             )
         case.investigated = True
 

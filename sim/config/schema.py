@@ -190,6 +190,11 @@ class InvestigationConfig:
     hidden_revealed: float = share(
         1.0, "share of the hidden adversity a § 50 investigation reveals (cases without one see none of it)"
     )
+    legal_limit: bool = flag(
+        True,
+        "the investigation is a § 50 / § 20 investigation, held to the 4-month limit; false for an assessment the "
+        "law does not govern (the free municipalities'), whose ends then carry no within-the-limit flag",
+    )
 
 
 @dataclass

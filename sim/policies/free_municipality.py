@@ -5,7 +5,9 @@ assessment, gave each caseworker fewer cases, and followed up much more often; t
 faster decisions and a shorter time from decision to measure ("more than halved" in Ikast-Brande, HF-2019).
 
 In the model the policy only changes parameters: the § 50 step becomes an assessment of
-``assessment_months`` (planning assumption: 1.5 months), caseworkers are added until the nominal caseload is
+``assessment_months`` (planning assumption: 1.5 months) that sees ``assessment_hidden_revealed`` of the hidden
+adversity a full investigation sees (an assumed accuracy cost) and is not held to, or reported against, the
+4-month limit of an investigation it replaces; caseworkers are added until the nominal caseload is
 ``caseload`` (24, as in Herning's team: KORA-2015; no free-municipality figure was found), follow-ups are due
 every ``followup_months`` (3), and measures start after ``start_delay_factor`` of the usual delay (an
 assumption: "shorter", no figure).
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 
 from sim.config.evidence import assumed
 from sim.config.fields import caseload as cases
-from sim.config.fields import nonnegative, positive_duration
+from sim.config.fields import flag, nonnegative, positive_duration, share
 from sim.config.schema import WorldConfig
 from sim.hooks import Policy, PolicyConfig
 from sim.policies.base import BASELINE_CASELOAD, register
@@ -54,6 +56,16 @@ class FreeMunicipalityConfig(PolicyConfig):
             "KORA-2015",
             "DS-2023",
         ),
+    )
+    assessment_hidden_revealed: float = share(
+        0.5,
+        "share of the hidden adversity the short assessment reveals (a full investigation: "
+        "world.agency.investigation.hidden_revealed)",
+        assumed(0.25, 1.0, "a shorter look sees less; the evaluation has no figure for what it misses", "VIVE-2019"),
+    )
+    exempt: bool = flag(
+        True,
+        "the assessment replaces the § 50 investigation: it is not held to, or reported against, the 4-month limit",
     )
     baseline_caseload: float = cases(
         30.0,
@@ -96,6 +108,8 @@ class FreeMunicipality(Policy):
             followup_months=base.followup.interval_months,
             start_delay_factor=1.0,
             review_noise_factor=1.0,
+            assessment_hidden_revealed=base.investigation.hidden_revealed,
+            exempt=False,
         )
 
     def adjust(self, world: WorldConfig) -> WorldConfig:
@@ -104,6 +118,8 @@ class FreeMunicipality(Policy):
         inv = out.agency.investigation
         inv.median_months = c.assessment_months
         inv.start_delay_days = c.assessment_start_days
+        inv.hidden_revealed = c.assessment_hidden_revealed
+        inv.legal_limit = inv.legal_limit and not c.exempt
         cw = out.agency.caseworkers
         cw.per_1000_children *= c.baseline_caseload / c.caseload
         out.agency.followup.interval_months = c.followup_months
