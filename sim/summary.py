@@ -81,7 +81,9 @@ def case_composition(t: Tables) -> pd.DataFrame:
 
 def composition(t: Tables, column: str, step: str) -> float:
     """Mean of ``column`` (``need``, ``hidden`` or ``faring_badly``) over the cases that reached ``step``."""
-    cases = case_composition(t)
+    if "case_composition" not in t.cache:  # seven outcomes read it: build it once per world
+        t.cache["case_composition"] = case_composition(t)
+    cases = t.cache["case_composition"]
     chosen = cases.loc[cases[step], column]
     return float(chosen.mean()) if len(chosen) else float("nan")
 

@@ -30,6 +30,7 @@ class Tables:
     months: int  # simulated months, burn-in included
     faring_badly_bits: np.ndarray | None = None  # in memory only: see SimulationResult
     policy_results: dict[str, pd.DataFrame] = field(default_factory=dict)  # tables the policies reported
+    cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)  # derived, once a world
 
     @classmethod
     def from_result(cls, result: SimulationResult) -> Tables:
