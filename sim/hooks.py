@@ -106,6 +106,10 @@ class Policy:
         """Yearly breakdown hazard of this case's placement."""
         return rate
 
+    def delay(self, case: Case, days: float) -> float:
+        """A wait of this case in days: to its investigation's start, and from its decision to its measure."""
+        return days
+
     # ---------------------------------------------------------------- after the run
     def yearly_costs(self) -> dict[str, float]:
         """The policy's own running costs in DKK a year, by item (staff, licences)."""
@@ -160,3 +164,8 @@ class Hooks:
         for p in self._active():
             rate = p.breakdown_rate(case, rate)
         return rate
+
+    def delay(self, case: Case, days: float) -> float:
+        for p in self._active():
+            days = p.delay(case, days)
+        return days

@@ -267,3 +267,26 @@ def test_the_short_assessment_sees_less_of_the_hidden_adversity():
     assert not world.agency.investigation.legal_limit
     neutral = POLICIES["free_municipality"](POLICIES["free_municipality"].neutral()).adjust(WorldConfig())
     assert neutral.agency.investigation == WorldConfig().agency.investigation
+
+
+# ---------------------------------------------------------------- social workers in daycare
+def test_every_inquiry_about_violence_or_abuse_is_taken_on_and_referred():
+    """Professionals' stricter duty to report: such a concern never ends with advice (KK-2012: 6% of inquiries)."""
+    t = Tables.from_result(run([*SMALL, "world.years=3", "policy=daycare_social_workers"]))
+    inquiries = t.events[t.events["kind"].astype(str).str.startswith("daycare_social_workers:inquiry:")]
+    violence = inquiries[inquiries["kind"] == "daycare_social_workers:inquiry:violence_or_abuse"]
+    assert len(violence) >= 5
+    assert (violence["value"] == 2.0).all() and violence["flag"].all()
+    assert (inquiries["value"] < 2.0).any()  # other concerns are often resolved without a case
+
+
+def test_a_case_a_referral_opened_waits_less_and_breaks_down_less_but_is_not_judged_higher():
+    from types import SimpleNamespace
+
+    policy = POLICIES["daycare_social_workers"](POLICIES["daycare_social_workers"].Config())
+    policy.referrals, policy.referral_reports = {(3, 7)}, set()
+    referral = SimpleNamespace(child=3, month=7, source=1, report_id=11)  # source 1: daycare
+    assert policy.screening(referral, 2.0) == 2.0 and policy.referral_reports == {11}
+    referred, other = SimpleNamespace(report_id=11), SimpleNamespace(report_id=12)
+    assert policy.delay(referred, 14.0) == 7.0 and policy.delay(other, 14.0) == 14.0
+    assert policy.breakdown_rate(referred, 0.1) == pytest.approx(0.08) and policy.breakdown_rate(other, 0.1) == 0.1

@@ -260,6 +260,18 @@ def test_the_default_report_counts_section_20_investigations_under_barnets_lov(d
     assert "§ 20-undersøgelser" in da and "§ 50" not in da
 
 
+@pytest.mark.slow
+def test_the_default_report_says_what_the_risk_tool_predicts_how_common_it_is_and_its_held_out_auc(default_run):
+    performance = pd.read_parquet(default_run / "results" / "risk_tool" / "risk_tool_performance.parquet")
+    row = performance[(performance["group"] == "all") & (performance["horizon_months"] == 12)].iloc[0]
+    assert row["target"] == "placed_12m"
+    en = Page((default_run / "report.html").read_text(encoding="utf-8")).plain
+    da = Page((default_run / "report.da.html").read_text(encoding="utf-8")).plain
+    assert f"predicts a placement within 12 months of a report, which followed {100 * row['observed']:.1f}%" in en
+    assert f"AUC of {row['auc']:.2f}" in en
+    assert f"AUC på {row['auc']:.2f}".replace(".", ",") in da and "forudsiger en anbringelse" in da
+
+
 def test_every_text_is_in_both_languages_with_the_same_placeholders():
     en, da = texts("en"), texts("da")
     assert set(en) == set(da)

@@ -401,9 +401,8 @@ class Agency:
             if investigated:
                 inv = ac.investigation
                 if case.origin == "investigation":
-                    yield from self._sleep(
-                        case, dec.lognormal(inv.start_delay_days, inv.start_delay_sigma, u[U_INV_DELAY])
-                    )
+                    wait = dec.lognormal(inv.start_delay_days, inv.start_delay_sigma, u[U_INV_DELAY])
+                    yield from self._sleep(case, self.hooks.delay(case, wait) if self.hooks else wait)
                 yield from self._investigate(case, case.origin, case.aware, u[U_INV_TIME])
                 assessed = self._assess(case, inv.decision_noise_sd, u[U_DECISION])
             else:
@@ -415,7 +414,8 @@ class Agency:
             if measure != case.measure:
                 self._end_measure(case, "decision")
                 d = ac.decision
-                yield from self._sleep(case, dec.lognormal(d.start_delay_days, d.start_delay_sigma, u[U_START]))
+                wait = dec.lognormal(d.start_delay_days, d.start_delay_sigma, u[U_START])
+                yield from self._sleep(case, self.hooks.delay(case, wait) if self.hooks else wait)
                 self._start_measure(case, measure)
             yield from self._follow(case)
         except _Left:

@@ -11,12 +11,15 @@ services sooner and more gently. The scheme was extended to the most burdened th
 In the model, the most burdened ``share_institutions`` of daycare institutions get a social worker. Each
 month, every child 0-5 in them may be the subject of an inquiry, a Poisson event with rate
 ``inquiries_per_1000`` a year (a population mean, rising with need like reports with ``need_sensitivity``,
-scaled by ``visits_per_month`` / 1.5). The social worker takes on ``take_on_share`` of inquiries; of those, the
-more serious are referred to the agency at once as a daycare report (``refer_share`` on average) and the rest
-are resolved by advice or a course: light support that raises wellbeing by ``support_effect`` a year for
-``support_months``. A referral weighs more at screening than an ordinary report (``referral_weight``: it
-comes with the social worker's assessment). Each inquiry gets one of the seven concern categories, tilted by
-need and by a parent's psychiatric contact so that the published shares hold on average.
+scaled by ``visits_per_month`` / 1.5). Each inquiry gets one of the seven concern categories, tilted by need and
+by a parent's psychiatric contact so that the published shares hold on average. The social worker takes on
+``take_on_share`` of inquiries; of those, the more serious are referred to the agency at once as a daycare
+report (``refer_share`` on average) and the rest are resolved by advice or a course: light support that raises
+wellbeing by ``support_effect`` a year for ``support_months``. Suspected violence or abuse is always taken on
+and referred (professionals' stricter duty to report). A referral is screened as any report
+(``referral_weight`` 0), but the case it opens moves faster (its waits times ``referral_speed_factor``) and its
+placements break down less often (``referral_breakdown_reduction``): the source's gain was help that came
+sooner and more gently, with parents who cooperated.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ CONCERNS: tuple[str, ...] = (
 #: Published shares of the concerns (KK-2012; "other" is the remainder, DERIVED).
 CONCERN_SHARES = np.array([0.32, 0.17, 0.07, 0.06, 0.06, 0.06, 0.26])
 SEVERE = np.array([0, 0, 1, 1, 0, 1, 0], dtype=float)  # concerns that go with high need
+#: Suspected violence or sexual abuse: professionals' stricter duty to report, so always referred.
+VIOLENCE = CONCERNS.index("violence_or_abuse")
 MENTAL = CONCERNS.index("mental_illness")
 DAYCARE = SOURCES.index("daycare")
 NUMBER_OFFSET = 5000  # event numbers of referrals (distinct from the world's report numbers)
@@ -101,9 +106,20 @@ class DaycareSocialWorkersConfig(PolicyConfig):
         assumed(0.5, 2.0, "no figure"),
     )
     referral_weight: float = nonnegative(
+        0.0,
+        "added to the screener's judgement of a social worker's referral (0: weighed as any report)",
+        setting(0.0, 1.0, "the first version added 0.5; no source supports a higher judgement", "KK-2012"),
+    )
+    referral_speed_factor: float = nonnegative(
         0.5,
-        "added to the screener's judgement of a social worker's referral: it comes with an assessment",
-        assumed(0.0, 1.0, "families reached the agency faster; no figure", "KK-2012"),
+        "waits of a case a referral opened (to its investigation's start, from decision to measure), relative "
+        "to the usual",
+        assumed(0.25, 1.0, "families reached the agency sooner and help started sooner; no figure", "KK-2012"),
+    )
+    referral_breakdown_reduction: float = share(
+        0.2,
+        "relative reduction of the breakdown hazard of a placement in a case a referral opened: parents cooperate more",
+        assumed(0.0, 0.4, "parents met the agency through someone they knew and cooperated more; no figure", "KK-2012"),
     )
     support_effect: float = nonnegative(
         0.08, "wellbeing gained a year while advice or a course helps", assumed(0.0, 0.16, "no figure")
@@ -139,7 +155,9 @@ class DaycareSocialWorkers(Policy):
 
     @classmethod
     def neutral(cls) -> DaycareSocialWorkersConfig:
-        return DaycareSocialWorkersConfig(share_institutions=0.0, referral_weight=0.0)
+        return DaycareSocialWorkersConfig(
+            share_institutions=0.0, referral_weight=0.0, referral_speed_factor=1.0, referral_breakdown_reduction=0.0
+        )
 
     def attach(self, ctx: Context) -> None:
         super().attach(ctx)
@@ -156,6 +174,7 @@ class DaycareSocialWorkers(Policy):
         self.inquiries = 0
         self.taken_on = 0
         self.referrals: set[tuple[int, int]] = set()  # (child, month) of referrals not yet screened
+        self.referral_reports: set[int] = set()  # report ids of the referrals screened
 
     def on_month(self, month: int) -> ReportBatch | None:
         ctx, c = self.ctx, self.cfg
@@ -176,10 +195,11 @@ class DaycareSocialWorkers(Policy):
         if idx.size == 0:
             return None
         ud = self.keyed.uniforms(idx, month, 0, 0, 5)  # take on, refer, concern, time in month, spare
-        taken = ud[:, 0] < c.take_on_share
-        refer = taken & (ud[:, 1] < expit(logit(c.refer_share) + c.refer_need_slope * (need - 1.5)))
-        resolved = taken & ~refer
         concern = self._concerns(idx, need, ud[:, 2])
+        violence = concern == VIOLENCE  # taken on and referred, whatever else
+        taken = (ud[:, 0] < c.take_on_share) | violence
+        refer = (taken & (ud[:, 1] < expit(logit(c.refer_share) + c.refer_need_slope * (need - 1.5)))) | violence
+        resolved = taken & ~refer
         time = (month + ud[:, 3]) * DAYS_PER_MONTH
         hh = pop.child_household[idx]
         log = ctx.log
@@ -205,8 +225,19 @@ class DaycareSocialWorkers(Policy):
         key = (report.child, report.month)
         if key in self.referrals and report.source == DAYCARE:
             self.referrals.discard(key)
+            self.referral_reports.add(report.report_id)
             return judgement + self.cfg.referral_weight
         return judgement
+
+    def delay(self, case, days: float) -> float:
+        """A case a referral opened moves faster: the family arrives with the social worker's assessment."""
+        return days * self.cfg.referral_speed_factor if case.report_id in self.referral_reports else days
+
+    def breakdown_rate(self, case, rate: float) -> float:
+        """Parents who met the agency through the social worker cooperate more: fewer placements break down."""
+        if case.report_id in self.referral_reports:
+            return rate * (1.0 - self.cfg.referral_breakdown_reduction)
+        return rate
 
     def _concerns(self, idx: np.ndarray, need: np.ndarray, u: np.ndarray) -> np.ndarray:
         """A concern category per inquiry, tilted by need and parental psychiatric contact."""

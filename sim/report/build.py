@@ -476,6 +476,20 @@ def _headline_row(s: str, key: str, outcome: str, unit: str, where: str, c: Chan
     }
 
 
+def tool_sentence(t: Locale, performance: pd.DataFrame | None) -> str:
+    """What the risk tool predicts, how common it is and how well the tool ranks reports it was not trained on
+    (the first replication's ``risk_tool_performance``); empty without one."""
+    if performance is None or performance.empty:
+        return ""
+    row = performance[(performance["group"] == "all") & (performance["horizon_months"] == 12)].iloc[0]
+    return t(
+        f"summary.tool.{str(row['target']).removesuffix('_12m')}",
+        base=t("number.percent", x=t.number(100 * float(row["observed"]), 1)),
+        auc=t.number(float(row["auc"]), 2),
+        reports=t.number(float(row["reports"]), 0),
+    )
+
+
 def summary_section(inputs: ReportInputs, t: Locale, headlines: pd.DataFrame) -> Section:
     policies = [s for s in inputs.scenarios if s != BASELINE]
     world = inputs.config["world"]
@@ -514,12 +528,14 @@ def summary_section(inputs: ReportInputs, t: Locale, headlines: pd.DataFrame) ->
                 }
             )
         assumed = assumed_parameters(s)
+        tool = tool_sentence(t, inputs.tool_performance.get(s))
         blocks.append(
             {
                 "scenario": s,
                 "name": scenario_name(t, s),
                 "description": scenario_description(t, s),
                 "lists": [{"title": t(f"summary.for_{k}"), "items": v} for k, v in lists.items() if v],
+                "tool": tool,
                 "assumed_note": t(
                     "summary.assumed_note",
                     n=len(assumed),

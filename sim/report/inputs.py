@@ -38,6 +38,7 @@ class ReportInputs:
     monthly: dict[str, pd.DataFrame] = field(default_factory=dict)  # scenario -> first replication's agency_monthly
     taken_further: dict[str, float] = field(default_factory=dict)  # scenario -> share of reports taken further
     convergence_failures: list[str] = field(default_factory=list)  # failed convergence checks, in words
+    tool_performance: dict[str, pd.DataFrame] = field(default_factory=dict)  # scenario -> risk_tool_performance
 
     @property
     def scenarios(self) -> list[str]:
@@ -142,7 +143,8 @@ def _taken_further(reports: pd.DataFrame, start_year: int) -> float:
 
 def load_inputs(folder: Path) -> ReportInputs:
     """Read a comparison's run folder (``comparison.parquet``, ``config.yaml``, ``seed.txt``, ``versions.json``,
-    ``outcomes_by_replication.parquet``, ``truth.parquet`` and the first replication's ``scenarios/``)."""
+    ``outcomes_by_replication.parquet``, ``truth.parquet``, the first replication's ``scenarios/`` and the risk
+    tool's performance under ``results/``)."""
     folder = Path(folder)
     meta = read_metadata(folder)
     config = meta.config
@@ -152,7 +154,7 @@ def load_inputs(folder: Path) -> ReportInputs:
         long = pd.read_parquet(folder / "outcomes_by_replication.parquet", columns=["replication", "seed"])
         seeds = [int(s) for s in long.drop_duplicates("replication").sort_values("replication")["seed"]]
     truth = pd.read_parquet(folder / "truth.parquet") if (folder / "truth.parquet").exists() else None
-    monthly, taken = {}, {}
+    monthly, taken, tool = {}, {}, {}
     start_year = int(config["world"]["start_year"])
     for scenario in dict.fromkeys(comparison["scenario"]):
         sub = folder / "scenarios" / scenario
@@ -161,6 +163,9 @@ def load_inputs(folder: Path) -> ReportInputs:
         if (sub / "reports.parquet").exists():
             reports = pd.read_parquet(sub / "reports.parquet", columns=["year", "triage"])
             taken[scenario] = _taken_further(reports, start_year)
+        performance = folder / "results" / scenario / "risk_tool_performance.parquet"
+        if performance.exists():
+            tool[scenario] = pd.read_parquet(performance)
     return ReportInputs(
         comparison=comparison,
         config=config,
@@ -172,6 +177,7 @@ def load_inputs(folder: Path) -> ReportInputs:
         truth=truth,
         monthly=monthly,
         taken_further=taken,
+        tool_performance=tool,
     )
 
 
