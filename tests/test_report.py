@@ -272,6 +272,25 @@ def test_the_default_report_says_what_the_risk_tool_predicts_how_common_it_is_an
     assert f"AUC på {row['auc']:.2f}".replace(".", ",") in da and "forudsiger en anbringelse" in da
 
 
+def test_the_risk_tool_sentence_falls_back_to_3_months_in_a_run_too_short_for_12():
+    from sim.report.build import tool_sentence
+
+    short = pd.DataFrame(
+        {
+            "target": ["placed_3m", "placed_12m"],
+            "group": ["all", "all"],
+            "horizon_months": [3, 12],
+            "reports": [400, 0],
+            "auc": [0.71, np.nan],
+            "observed": [0.03, np.nan],
+        }
+    )
+    text = tool_sentence(Locale("en"), short)
+    assert "a placement within 3 months of a report, which followed 3.0% of the 400 reports" in text
+    assert "AUC of 0.71" in text
+    assert tool_sentence(Locale("en"), None) == tool_sentence(Locale("en"), short.iloc[:0]) == ""
+
+
 def test_every_text_is_in_both_languages_with_the_same_placeholders():
     en, da = texts("en"), texts("da")
     assert set(en) == set(da)

@@ -478,12 +478,16 @@ def _headline_row(s: str, key: str, outcome: str, unit: str, where: str, c: Chan
 
 def tool_sentence(t: Locale, performance: pd.DataFrame | None) -> str:
     """What the risk tool predicts, how common it is and how well the tool ranks reports it was not trained on
-    (the first replication's ``risk_tool_performance``); empty without one."""
-    if performance is None or performance.empty:
+    (the first replication's ``risk_tool_performance``, its longest horizon with known outcomes: 12 months, or 3
+    in a run too short for 12); empty without one."""
+    overall = pd.DataFrame() if performance is None else performance[performance["group"] == "all"]
+    overall = overall[overall["auc"].notna()] if len(overall) else overall
+    if overall.empty:
         return ""
-    row = performance[(performance["group"] == "all") & (performance["horizon_months"] == 12)].iloc[0]
+    row = overall.sort_values("horizon_months").iloc[-1]
     return t(
-        f"summary.tool.{str(row['target']).removesuffix('_12m')}",
+        f"summary.tool.{str(row['target']).rsplit('_', 1)[0]}",
+        months=int(row["horizon_months"]),
         base=t("number.percent", x=t.number(100 * float(row["observed"]), 1)),
         auc=t.number(float(row["auc"]), 2),
         reports=t.number(float(row["reports"]), 0),
