@@ -21,9 +21,10 @@ In the model:
 - **Response.** Where shown, the judgement moves toward the score: ``(1 - adherence) * own judgement +
   adherence * J(decile)``, where J(d) is the middle judgement of the screeners in decile d in the training
   period (the score speaks the judgement's scale). With ``response: inform`` (the default) the moved judgements
-  are then mapped, rank for rank, onto the distribution of the screeners' own judgements in the training
-  period (quantile mapping; reports on a child with an open case and the others apart), so the tool changes
-  who is taken further but not how many: the source describes support for the judgement, not a different bar.
+  are then mapped, rank for rank, onto the distribution of the screeners' own judgements over the last 12
+  months (a quantile map refitted every month; reports on a child with an open case and the others apart;
+  reports at the acute bar, which the screener's own judgement decides, left out), so the tool changes who is
+  taken further but not how many: the source describes support for the judgement, not a different bar.
   ``response: blend`` keeps the moved judgement as it is: its spread narrows while the thresholds stay, so fewer
   reports cross them (an effect no source reports). Planning assumption: adherence 0.3 (swept 0-1).
 - **Who sees it.** ``assignment: all`` shows it on every report; ``household`` shows it on all reports of a
@@ -88,7 +89,8 @@ FEATURES: tuple[str, ...] = (
     "single_parent",
 )
 HORIZONS = (3, 12)
-#: target setting -> the prefix of its outcome columns in reports.parquet (``<prefix>_3m``, ``<prefix>_12m``).
+#: What the tool may predict, and for each the prefix of its outcome columns in reports.parquet (``<prefix>_3m``,
+#: ``<prefix>_12m``).
 TARGETS: tuple[str, ...] = ("placement", "faring_badly")
 LABEL = {"placement": "placed", "faring_badly": "faring_badly"}
 #: Weight of the screener's own judgement that breaks ties between moved judgements (far below any bar's scale).
