@@ -313,7 +313,7 @@ class RiskTool(Policy):
         """The last 12 months' screenings as the maps need them, scored by the model just trained. At the first
         training the recorded judgements are the screeners' own; at a retraining the own judgements the tool
         recorded are kept and only the deciles are scored again."""
-        own = {rid: row[1] for rows in self.recent.values() for row in rows for rid in (row[0],)}
+        own = {row[0]: row[1] for rows in self.recent.values() for row in rows}
         window = reports[(reports["month"] >= month - 12) & reports["screening_judgement"].notna()]
         deciles = np.searchsorted(self.cuts, self.models[12].score(features_of(window)), side="right") + 1
         judgements = window["report_id"].map(own).fillna(window["screening_judgement"]).to_numpy(dtype=float)
@@ -396,7 +396,8 @@ class RiskTool(Policy):
             flag=shown,
         )
         age_now = (self.ctx.env.now / DAYS_PER_MONTH - pop.child_birth[child]) / 12.0
-        below = judgement < float(self.acute_bar(np.array([age_now]))[0])
+        ac = self.ctx.agency.ac
+        below = judgement < ac.screening.acute_threshold + placement_offset(ac.decision, age_now)
         month = int(self.ctx.env.now // DAYS_PER_MONTH)
         self.recent.setdefault(month, []).append((report.report_id, judgement, decile, bool(report.open_case), below))
         if not shown or self.cfg.adherence == 0.0:
