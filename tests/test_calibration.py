@@ -14,6 +14,7 @@ from sim.config import CONF_DIR, ConfigError
 from sim.config.paths import get_value, with_values
 from sim.config.schema import FreeParameterConfig
 from sim.registry import compose_config
+from tests.test_outputs import documented_columns
 
 Z = 3.0  # Monte Carlo standard errors allowed beyond a band: about 1 in 370 for a value exactly on an edge
 
@@ -104,6 +105,13 @@ def test_a_changed_published_value_makes_its_row_fail(small_runs):
         for name, t in (("around", around), ("doubled", doubled))
     }
     assert status == {"around": "PASS", "doubled": "FAIL"}
+
+
+def test_the_calibration_table_has_the_documented_columns(small_runs):
+    _, runs = small_runs
+    table = summarise(load_targets("denmark"), runs)
+    assert list(table.columns) == list(documented_columns()["calibration.csv"])
+    assert (table.set_index("id").loc[["child_not_involved_enough", "heavy_problems_0_6"], "status"] == "input").all()
 
 
 def test_a_reversed_order_makes_the_direction_row_fail(small_runs):

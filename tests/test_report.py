@@ -207,7 +207,8 @@ def test_the_report_marks_every_headline_that_rests_on_an_assumed_effect_size(sm
         "policy.free_municipality.assessment_months;policy.free_municipality.assessment_start_days;"
         "policy.free_municipality.caseload;policy.free_municipality.assessment_hidden_revealed;"
         "policy.free_municipality.followup_months;"
-        "policy.free_municipality.start_delay_factor;policy.free_municipality.review_noise_factor"
+        "policy.free_municipality.start_delay_factor;policy.free_municipality.review_noise_factor;"
+        "policy.free_municipality.involvement_reduction"
     }
     html = (small_run / name).read_text(encoding="utf-8")
     article = re.search(r'<article class="policy" data-scenario="free_municipality">.*?</article>', html, re.S)

@@ -2,7 +2,8 @@
 
 Each replication is an independent world (its own seed, derived from the run's seed); a target's simulated
 value is the mean over replications of the metric, and its Monte Carlo interval is mean ± t(0.975, R-1)
-standard errors across replications. A level target passes when the mean lies in the published band.
+standard errors across replications. A level target passes when the mean lies in the published band. A row
+whose role is ``input`` (a figure the world is built to reproduce) gets the status ``input``, not PASS or FAIL.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ def summarise(targets: pd.DataFrame, runs: list[dict[str, np.ndarray]]) -> pd.Da
     rows = []
     for _, tg in targets.iterrows():
         row = {k: tg[k] for k in ("id", "quantity", "published", "lower", "upper", "unit", "kind", "year", "source")}
+        row["role"] = tg.get("role", "check")
         if tg["kind"] == "na":
             rows.append(
                 {
@@ -110,6 +112,7 @@ def summarise(targets: pd.DataFrame, runs: list[dict[str, np.ndarray]]) -> pd.Da
             }
         )
     out = pd.DataFrame(rows)
+    out.loc[(out["role"] == "input") & (out["status"] != "n/a"), "status"] = "input"
     out.attrs["replications"] = r
     return out
 
@@ -166,10 +169,10 @@ def render(table: pd.DataFrame) -> str:
     widths = [max(len(str(x[i])) for x in [header, *body]) for i in range(len(header))]
     for line in [header, *body]:
         lines.append("  ".join(str(v).ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
-    passed = (table["status"] == "PASS").sum()
-    failed = (table["status"] == "FAIL").sum()
+    counts = table["status"].value_counts()
+    inputs = f", {counts.get('input', 0)} input" if "input" in counts else ""
     lines.append(
-        f"{passed} PASS, {failed} FAIL, {(table['status'] == 'n/a').sum()} n/a "
+        f"{counts.get('PASS', 0)} PASS, {counts.get('FAIL', 0)} FAIL{inputs}, {counts.get('n/a', 0)} n/a "
         f"({table.attrs.get('replications', '?')} replications)"
     )
     return "\n".join(lines)

@@ -392,6 +392,11 @@ class CalibrationConfig:
 
     targets: str = text("denmark", "a targets file: a name in conf/targets/ or a path to a CSV with the same columns")
     replications: int = positive_count(5, "independent worlds (seeds derived from the run's seed)")
+    paired_replications: int = positive_count(
+        10,
+        "pairs of worlds (with the policy and its twin without) for a policy's validation rows "
+        "(experiment=calibrate policy=<name>): a direction the source reports without a size needs more than a level",
+    )
     workers: int = count(0, "parallel processes for replications; 0 uses every core")
 
 

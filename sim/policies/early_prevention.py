@@ -18,7 +18,9 @@ In the model (all parameter changes; sizes are the planning assumptions' "policy
 - follow-ups every ``followup_months`` and caseworkers added to reach ``caseload``;
 - the lighter measures are "qualified": closer follow-up and cooperation make a § 11 or § 52 measure's effect
   on wellbeing ``1 + in_home_effect_gain`` times as large (an assumption; the evaluation reports fewer
-  children placed after a home-based measure in Herning and Hvidovre).
+  children placed after a home-based measure in Herning and Hvidovre);
+- placements break down ``breakdown_reduction`` less often (an assumption: fewer breakdowns in Herning's team,
+  KORA-2015, no figure).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from sim.config.evidence import assumed, published
 from sim.config.fields import caseload as cases
-from sim.config.fields import nonnegative, positive, positive_duration
+from sim.config.fields import nonnegative, positive, positive_duration, share
 from sim.config.schema import MEASURE_TYPES, WorldConfig
 from sim.hooks import Policy, PolicyConfig
 from sim.policies.base import BASELINE_CASELOAD, register
@@ -115,6 +117,13 @@ class EarlyPreventionConfig(PolicyConfig):
         "cases per caseworker without the policy: staff grows by baseline_caseload / caseload",
         BASELINE_CASELOAD,
     )
+    breakdown_reduction: float = share(
+        0.1,
+        "relative reduction of placement breakdowns: closer follow-up of the placed child",
+        assumed(
+            0.0, 0.3, "fewer placements broke down in Herning's team, no figure; -10% as a planning size", "KORA-2015"
+        ),
+    )
 
 
 def shift_placements(shares: list[float], network_factor: float, institution_factor: float) -> list[float]:
@@ -165,7 +174,11 @@ class EarlyPrevention(Policy):
             baseline_caseload=30.0,
             in_home_effect_gain=0.0,
             review_noise_factor=1.0,
+            breakdown_reduction=0.0,
         )
 
     def measure_gain(self, case: Case, involved: bool) -> float:
         return 1.0 + self.cfg.in_home_effect_gain if case.measure in IN_HOME else 1.0
+
+    def breakdown_rate(self, case: Case, rate: float) -> float:
+        return rate * (1.0 - self.cfg.breakdown_reduction)

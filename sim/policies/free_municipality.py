@@ -9,8 +9,9 @@ In the model the policy only changes parameters: the § 50 step becomes an asses
 adversity a full investigation sees (an assumed accuracy cost) and is not held to, or reported against, the
 4-month limit of an investigation it replaces; caseworkers are added until the nominal caseload is
 ``caseload`` (24, as in Herning's team: KORA-2015; no free-municipality figure was found), follow-ups are due
-every ``followup_months`` (3), and measures start after ``start_delay_factor`` of the usual delay (an
-assumption: "shorter", no figure).
+every ``followup_months`` (3), measures start after ``start_delay_factor`` of the usual delay (an
+assumption: "shorter", no figure), and ``involvement_reduction`` of the decisions that would not have involved the
+child enough do (an assumption: caseworkers judged children and families far more involved, no figure).
 """
 
 from __future__ import annotations
@@ -89,6 +90,17 @@ class FreeMunicipalityConfig(PolicyConfig):
         "follow-up reviews' error relative to baseline: more dialogue with the family",
         assumed(0.5, 1.0, "the source reports more dialogue with families, no figure", "VIVE-2019"),
     )
+    involvement_reduction: float = share(
+        0.3,
+        "relative reduction of decisions without sufficient involvement of the child",
+        assumed(
+            0.0,
+            0.6,
+            "caseworkers judge children and families involved 'in far higher degree' than before (time moved from "
+            "documentation to dialogue); no figure",
+            "VIVE-2019",
+        ),
+    )
 
 
 @register
@@ -108,6 +120,7 @@ class FreeMunicipality(Policy):
             followup_months=base.followup.interval_months,
             start_delay_factor=1.0,
             review_noise_factor=1.0,
+            involvement_reduction=0.0,
             assessment_hidden_revealed=base.investigation.hidden_revealed,
             exempt=False,
         )
@@ -122,6 +135,7 @@ class FreeMunicipality(Policy):
         inv.legal_limit = inv.legal_limit and not c.exempt
         cw = out.agency.caseworkers
         cw.per_1000_children *= c.baseline_caseload / c.caseload
+        cw.involvement = 1.0 - (1.0 - cw.involvement) * (1.0 - c.involvement_reduction)
         out.agency.followup.interval_months = c.followup_months
         out.agency.followup.review_noise_sd *= c.review_noise_factor
         out.agency.decision.start_delay_days *= c.start_delay_factor

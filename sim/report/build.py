@@ -319,7 +319,7 @@ def calibration_check(inputs: ReportInputs) -> tuple[pd.DataFrame, str]:
                 "simulated": mean,
                 "mc_lower": lo,
                 "mc_upper": hi,
-                "status": "PASS" if ok else "FAIL",
+                "status": "input" if tg.get("role") == "input" else ("PASS" if ok else "FAIL"),
                 "interval_reaches_band": reaches,
             }
         )
@@ -818,20 +818,22 @@ def method_section(inputs: ReportInputs, t: Locale, calibration: pd.DataFrame, w
                 _calibration_value(t, r["unit"], r["lower"]), _calibration_value(t, r["unit"], r["upper"])
             ),
             "simulated": _calibration_value(t, r["unit"], r["simulated"]),
-            "ok": r["status"] == "PASS",
-            "status": t("method.pass")
-            if r["status"] == "PASS"
-            else (t("method.fail_within_chance") if r["interval_reaches_band"] else t("method.fail")),
+            "ok": r["status"] in ("PASS", "input"),
+            "checked": r["status"] != "input",
+            "status": {"PASS": t("method.pass"), "input": t("method.input")}.get(
+                r["status"], t("method.fail_within_chance") if r["interval_reaches_band"] else t("method.fail")
+            ),
         }
         for r in calibration.to_dict("records")
     ]
     failed = sum(not r["ok"] for r in cal_rows)
+    checked = sum(r["checked"] for r in cal_rows)
     if not cal_rows:
         cal_text = t("method.calibration_none", why=why)
     elif failed:
-        cal_text = t("method.calibration_bad", failed=failed, checked=len(cal_rows))
+        cal_text = t("method.calibration_bad", failed=failed, checked=checked)
     else:
-        cal_text = t("method.calibration_ok", checked=len(cal_rows))
+        cal_text = t("method.calibration_ok", checked=checked)
     world_arg = f" world={world['name']}" if world.get("name", "default") != "default" else ""
     settings = [
         ("world", str(world["name"])),
