@@ -47,11 +47,16 @@ def _summarise(cfg: Config, scenario: str) -> Callable[[SimulationResult], dict]
     """What a replication keeps of one scenario's world (in the process that simulated it): its summary with
     costs, every child's outcomes (for the exact effects), baseline's reported children, the policies' tables."""
 
+    def with_costs(tables: Tables, result: SimulationResult) -> dict[str, float]:
+        costs = yearly_costs(tables, cfg.costs, result.policy_costs)
+        return {**summarise_world(tables), **{f"cost_{k}": v for k, v in costs.items()}}
+
     def summarise(result: SimulationResult) -> dict:
         tables = Tables.from_result(result)
-        costs = yearly_costs(tables, cfg.costs, result.policy_costs)
+        first = cfg.compare.first_years
         return {
-            "summary": {**summarise_world(tables), **{f"cost_{k}": v for k, v in costs.items()}},
+            "summary": with_costs(tables, result),
+            "first_years": with_costs(tables.first_years(first), result) if 0 < first < cfg.world.years else None,
             "outcomes": child_outcomes(tables),
             "reported": reported_children(tables) if scenario == BASELINE else None,
             "results": {k: v for k, v in result.policy_results.items() if isinstance(v, pd.DataFrame)},
@@ -83,6 +88,7 @@ def run_replication(
     return {
         "seed": seed,
         "summaries": {s: k["summary"] for s, k in zip(order, kept, strict=True)},
+        "first_years": {s: k["first_years"] for s, k in zip(order, kept, strict=True) if k["first_years"] is not None},
         "effects": pd.concat(effects, ignore_index=True) if effects else pd.DataFrame(),
         "results": {f"{s}/{name}": t for s, k in zip(order, kept, strict=True) for name, t in k["results"].items()},
     }
@@ -126,22 +132,23 @@ def _interval(values: np.ndarray) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
-def long_outcomes(runs: list[dict]) -> pd.DataFrame:
-    """One row per replication, scenario and outcome."""
+def long_outcomes(runs: list[dict], window: str = "summaries") -> pd.DataFrame:
+    """One row per replication, scenario and outcome, over the whole observation period (``window`` =
+    ``"summaries"``) or its first ``compare.first_years`` years (``"first_years"``)."""
     rows = [
         {"replication": r, "seed": run["seed"], "scenario": s, "outcome": k, "value": v}
         for r, run in enumerate(runs)
-        for s, summary in run["summaries"].items()
+        for s, summary in run.get(window, {}).items()
         for k, v in summary.items()
     ]
     return pd.DataFrame(rows)
 
 
-def comparison_table(runs: list[dict], scenarios: list[str]) -> pd.DataFrame:
+def comparison_table(runs: list[dict], scenarios: list[str], window: str = "summaries") -> pd.DataFrame:
     """Per scenario and outcome: mean with its Monte Carlo 95% interval over replications, and the paired
-    difference from baseline with its interval."""
+    difference from baseline with its interval (over the window of :func:`long_outcomes`)."""
 
-    long = long_outcomes(runs)
+    long = long_outcomes(runs, window)
     wide = long.pivot_table(index=["replication", "outcome"], columns="scenario", values="value", dropna=False)
     rows = []
     order = [BASELINE, *[s for s in scenarios if s != BASELINE]]

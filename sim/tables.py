@@ -84,6 +84,28 @@ class Tables:
         out[first + months - 1 > self.months - 1] = np.nan
         return out
 
+    def first_years(self, years: int) -> Tables:
+        """The same world as an evaluation that stopped ``years`` years into the observation period would see it:
+        every table cut at that time (events and reports by time, the panel and agency months by year), the
+        in-memory truth too, so follow-up windows past the cut are unknown. The whole world if it is no longer."""
+        if years >= len(self.years):
+            return self
+        end_year = self.start_year + years
+        am = self.agency_monthly
+        end_month = int(am.loc[am["year"] < end_year, "month"].max()) + 1
+        end = end_month * DAYS_PER_MONTH
+        return Tables(
+            self.events[self.events["time"] < end],
+            self.reports[self.reports["time"] < end],
+            self.panel[self.panel["year"] < end_year],
+            am[am["year"] < end_year],
+            self.children,
+            self.start_year,
+            end_month,
+            None if self.faring_badly_bits is None else self.faring_badly_bits[:end_month],
+            self.policy_results,
+        )
+
     def observed(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Rows of ``frame`` in the observation period (by its ``year`` column)."""
         return frame[frame["year"] >= self.start_year]

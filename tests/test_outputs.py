@@ -14,10 +14,12 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
+from sim.calendar import DAYS_PER_MONTH
 from sim.config import CONF_DIR, Config
 from sim.eventlog import EVENT_TYPES, SCHEMA, ParquetSink
 from sim.registry import compose_config, register_configs, to_config
 from sim.runfolder import verify_manifest, write_manifest
+from sim.tables import Tables
 from tests.conftest import cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -212,3 +214,31 @@ def test_the_comparison_keeps_each_scenarios_first_event_log_and_the_truth(compa
     truth = pd.read_parquet(compare_folder / "truth.parquet")
     assert set(truth["group"]) == {"all", "reported"}
     assert verify_manifest(compare_folder)
+
+
+def test_the_comparison_also_covers_the_first_years_the_evaluations_saw(compare_folder):
+    whole = pd.read_parquet(compare_folder / "comparison.parquet")
+    first = pd.read_parquet(compare_folder / "comparison_first_years.parquet")
+    assert list(first.columns) == list(whole.columns) == list(documented_columns()["comparison_first_years.parquet"])
+    assert first[["scenario", "outcome"]].equals(whole[["scenario", "outcome"]])
+    early = first.set_index(["scenario", "outcome"])
+    assert early.loc[("free_municipality", "days_report_to_decision"), "difference"] < 0
+    # stocks are still building up in the first 3 of the small world's 10 observed years
+    assert (
+        early.loc[("baseline", "placed_per_1000"), "mean"]
+        != whole.set_index(["scenario", "outcome"]).loc[("baseline", "placed_per_1000"), "mean"]
+    )
+    headlines = pd.read_csv(compare_folder / "report_headlines.csv")
+    assert headlines["first_years_difference"].notna().all()
+    assert "In the first 3 years:" in (compare_folder / "report.html").read_text(encoding="utf-8")
+
+
+def test_the_first_years_are_the_world_cut_where_an_evaluation_would_stop(small):
+    t = Tables.from_result(small)
+    cut = t.first_years(2)
+    assert cut.years == t.years[:2]
+    end = cut.months * DAYS_PER_MONTH
+    assert cut.events["time"].max() < end <= t.events["time"].max()
+    assert set(cut.panel["year"]) == {y for y in t.panel["year"].unique() if y < t.years[2]}
+    assert cut.faring_badly_bits.shape[0] == cut.months
+    assert t.first_years(len(t.years)) is t

@@ -459,6 +459,11 @@ class CompareConfig:
     replications: int = positive_count(3, "independent seeds; every scenario of a replication shares its seed")
     workers: int = count(0, "parallel processes for replications; 0 uses every core")
     event_logs: bool = flag(True, "write the first replication's event log and reports of every scenario")
+    first_years: int = count(
+        3,
+        "also compare every outcome over the first N observed years (comparison_first_years.parquet): the window "
+        "the source documents' evaluations saw, against the steady state of the whole period; 0: none",
+    )
 
 
 @dataclass

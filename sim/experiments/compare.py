@@ -1,7 +1,8 @@
 """``experiment=compare`` (the default of ``python -m sim``): scenarios side by side, with the exact truth.
 
 Writes ``comparison.parquet/.csv`` (every outcome per scenario: mean, Monte Carlo interval, paired difference
-from baseline), one table per outcome under ``outcomes/``, ``outcomes_by_replication.parquet``, the exact
+from baseline), the same over the first ``compare.first_years`` observed years (``comparison_first_years``), one
+table per outcome under ``outcomes/``, ``outcomes_by_replication.parquet``, the exact
 child-level effects ``truth.parquet/.csv``, the policies' own tables of the first replication under
 ``results/``, the first replication's event log and reports of every scenario under ``scenarios/``, and the
 policymaker's report ``report.html`` (``report.language``) with the ``report_*.csv`` tables behind it.
@@ -49,6 +50,8 @@ def run(cfg: Config, out_dir: Path) -> list[Path]:
     runs = run_scenarios(cfg, out_dir)
     table = comparison_table(runs, c.scenarios)
     files = write_both(out_dir, "comparison", table)
+    if runs[0].get("first_years"):
+        files += write_both(out_dir, "comparison_first_years", comparison_table(runs, c.scenarios, "first_years"))
     for outcome, part in table.groupby("outcome", sort=False):
         files += write_both(out_dir, f"outcomes/{outcome}", part.drop(columns="outcome"))
     files.append(write_table(out_dir / "outcomes_by_replication.parquet", arrow_table(long_outcomes(runs))))

@@ -408,6 +408,9 @@ HEADLINE_COLUMNS = (
     "replications",
     "verdict",
     "assumed_parameters",
+    "first_years_difference",
+    "first_years_lower",
+    "first_years_upper",
 )
 
 
@@ -434,15 +437,21 @@ def headline_rows(inputs: ReportInputs) -> pd.DataFrame:
     largest relative to the baseline's level, if at least 5%), in display units (counts for the whole
     municipality, million DKK, percentage points)."""
     comp = Comparison(inputs.comparison)
+    early = Comparison(inputs.first_years) if inputs.first_years is not None else None
     children = float(inputs.config["world"]["children"])
     fixed = {o for o, _, _ in HEADLINES.values()}
     rows = []
+
+    def first(s: str, outcome: str, scale: float) -> Change | None:
+        return early.change(s, outcome, scale) if early is not None and early.has(s, outcome) else None
+
     for s in inputs.scenarios:
         if s == BASELINE:
             continue
         for key, (outcome, unit, where) in HEADLINES.items():
-            c = comp.change(s, outcome, _headline_scale(outcome, unit, children))
-            rows.append(_headline_row(s, key, outcome, unit, where, c))
+            scale = _headline_scale(outcome, unit, children)
+            c = comp.change(s, outcome, scale)
+            rows.append(_headline_row(s, key, outcome, unit, where, c, first(s, outcome, scale)))
         best = None
         for group in GROUPS:
             for outcome in comp.outcomes(group):
@@ -454,11 +463,14 @@ def headline_rows(inputs: ReportInputs) -> pd.DataFrame:
                     best = (c.relative, outcome, unit, "caseworkers" if group == "process" else "children", c)
         if best is not None:
             _, outcome, unit, where, c = best
-            rows.append(_headline_row(s, "most_distinctive", outcome, unit, where, c))
+            scale = SCALE.get(unit, 1.0)
+            rows.append(_headline_row(s, "most_distinctive", outcome, unit, where, c, first(s, outcome, scale)))
     return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
 
 
-def _headline_row(s: str, key: str, outcome: str, unit: str, where: str, c: Change) -> dict[str, Any]:
+def _headline_row(
+    s: str, key: str, outcome: str, unit: str, where: str, c: Change, early: Change | None = None
+) -> dict[str, Any]:
     return {
         "scenario": s,
         "headline": key,
@@ -473,6 +485,9 @@ def _headline_row(s: str, key: str, outcome: str, unit: str, where: str, c: Chan
         "replications": c.replications,
         "verdict": c.verdict,
         "assumed_parameters": ";".join(assumed_parameters(s)),
+        "first_years_difference": np.nan if early is None else early.diff,
+        "first_years_lower": np.nan if early is None else early.diff_lower,
+        "first_years_upper": np.nan if early is None else early.diff_upper,
     }
 
 
@@ -497,6 +512,7 @@ def tool_sentence(t: Locale, performance: pd.DataFrame | None) -> str:
 def summary_section(inputs: ReportInputs, t: Locale, headlines: pd.DataFrame) -> Section:
     policies = [s for s in inputs.scenarios if s != BASELINE]
     world = inputs.config["world"]
+    first_years = inputs.config.get("compare", {}).get("first_years", 0)
     blocks = []
     for s in policies:
         lists: dict[str, list[dict[str, str]]] = {"children": [], "caseworkers": [], "budget": []}
@@ -521,10 +537,24 @@ def summary_section(inputs: ReportInputs, t: Locale, headlines: pd.DataFrame) ->
                 base=level_words(t, r["unit"], r["baseline"]),
                 policy=level_words(t, r["unit"], r["policy"]),
             )
+            first = ""
+            if np.isfinite(r["first_years_difference"]):
+                early = Change(
+                    np.nan,
+                    np.nan,
+                    np.nan,
+                    r["first_years_difference"],
+                    r["first_years_lower"],
+                    r["first_years_upper"],
+                    "none",
+                    r["replications"],
+                )
+                first = t("summary.first_years", years=first_years, change=change_words(t, early, r["unit"]))
             lists[r["audience"]].append(
                 {
                     "label": _capital(label),
                     "change": sentence(change_words(t, c, r["unit"])),
+                    "first_years": first,
                     "from_to": frm,
                     "verdict": r["verdict"],
                     "verdict_text": t(f"summary.verdict.{r['verdict']}"),

@@ -39,6 +39,7 @@ class ReportInputs:
     taken_further: dict[str, float] = field(default_factory=dict)  # scenario -> share of reports taken further
     convergence_failures: list[str] = field(default_factory=list)  # failed convergence checks, in words
     tool_performance: dict[str, pd.DataFrame] = field(default_factory=dict)  # scenario -> risk_tool_performance
+    first_years: pd.DataFrame | None = None  # comparison_first_years.parquet: the first compare.first_years years
 
     @property
     def scenarios(self) -> list[str]:
@@ -143,8 +144,8 @@ def _taken_further(reports: pd.DataFrame, start_year: int) -> float:
 
 def load_inputs(folder: Path) -> ReportInputs:
     """Read a comparison's run folder (``comparison.parquet``, ``config.yaml``, ``seed.txt``, ``versions.json``,
-    ``outcomes_by_replication.parquet``, ``truth.parquet``, the first replication's ``scenarios/`` and the risk
-    tool's performance under ``results/``)."""
+    ``outcomes_by_replication.parquet``, ``truth.parquet``, ``comparison_first_years.parquet``, the first
+    replication's ``scenarios/`` and the risk tool's performance under ``results/``)."""
     folder = Path(folder)
     meta = read_metadata(folder)
     config = meta.config
@@ -154,6 +155,8 @@ def load_inputs(folder: Path) -> ReportInputs:
         long = pd.read_parquet(folder / "outcomes_by_replication.parquet", columns=["replication", "seed"])
         seeds = [int(s) for s in long.drop_duplicates("replication").sort_values("replication")["seed"]]
     truth = pd.read_parquet(folder / "truth.parquet") if (folder / "truth.parquet").exists() else None
+    early = folder / "comparison_first_years.parquet"
+    first_years = pd.read_parquet(early) if early.exists() else None
     monthly, taken, tool = {}, {}, {}
     start_year = int(config["world"]["start_year"])
     for scenario in dict.fromkeys(comparison["scenario"]):
@@ -178,6 +181,7 @@ def load_inputs(folder: Path) -> ReportInputs:
         monthly=monthly,
         taken_further=taken,
         tool_performance=tool,
+        first_years=first_years,
     )
 
 
