@@ -102,6 +102,11 @@ class Policy:
         """Multiplier on the wellbeing effect of the measure this case starts."""
         return 1.0
 
+    def assessment_noise(self, case: Case, noise_sd: float) -> float:
+        """SD of the caseworker's error in assessing this case's need at a decision (need scale), once
+        ``case.involved`` says whether the child is involved in it."""
+        return noise_sd
+
     def breakdown_rate(self, case: Case, rate: float) -> float:
         """Yearly breakdown hazard of this case's placement."""
         return rate
@@ -159,6 +164,11 @@ class Hooks:
         for p in self._active():
             gain *= p.measure_gain(case, involved)
         return gain
+
+    def assessment_noise(self, case: Case, noise_sd: float) -> float:
+        for p in self._active():
+            noise_sd = p.assessment_noise(case, noise_sd)
+        return noise_sd
 
     def breakdown_rate(self, case: Case, rate: float) -> float:
         for p in self._active():

@@ -316,6 +316,10 @@ class Agency:
         state = d.current_weight * w.W[child] + (1.0 - d.current_weight) * seen_level
         return float(-state + noise_sd * dec.quantile(u))
 
+    def _decision_noise(self, case: Case, noise_sd: float) -> float:
+        """The assessment error's SD at this decision, after the policies (``case.involved`` is drawn)."""
+        return self.hooks.assessment_noise(case, noise_sd) if self.hooks else noise_sd
+
     def _involved(self, case: Case, u: float) -> bool:
         """Is the child sufficiently involved in this decision? Less likely when the caseworker is overloaded."""
         cw = self.ac.caseworkers
@@ -367,7 +371,7 @@ class Agency:
         case.measure = dec.NONE
         self.world.set_measure(case.child, dec.NONE)
 
-    def _decide(self, case: Case, assessed: float, u_type: float, u_involved: float, *, investigated: bool) -> int:
+    def _decide(self, case: Case, assessed: float, u_type: float, involved: bool, *, investigated: bool) -> int:
         """Log a decision and return the measure code decided (-1: none)."""
         level = dec.level_for(assessed, self.ac.decision, self._age(case.child))
         if case.origin == "preventive" and not investigated:
@@ -385,7 +389,7 @@ class Agency:
             caseworker=case.caseworker,
             kind=MEASURE_TYPES[measure] if measure >= 0 else "none",
             value=assessed,
-            flag=self._involved(case, u_involved),
+            flag=involved,
         )
         return measure
 
@@ -404,10 +408,10 @@ class Agency:
                     wait = dec.lognormal(inv.start_delay_days, inv.start_delay_sigma, u[U_INV_DELAY])
                     yield from self._sleep(case, self.hooks.delay(case, wait) if self.hooks else wait)
                 yield from self._investigate(case, case.origin, case.aware, u[U_INV_TIME])
-                assessed = self._assess(case, inv.decision_noise_sd, u[U_DECISION])
-            else:
-                assessed = self._assess(case, ac.screening.noise_sd, u[U_DECISION])
-            measure = self._decide(case, assessed, u[U_PLACEMENT], u[U_INVOLVED], investigated=investigated)
+            involved = self._involved(case, u[U_INVOLVED])
+            noise = inv.decision_noise_sd if investigated else ac.screening.noise_sd
+            assessed = self._assess(case, self._decision_noise(case, noise), u[U_DECISION])
+            measure = self._decide(case, assessed, u[U_PLACEMENT], involved, investigated=investigated)
             if measure == dec.NONE:  # no measure: an acute placement ends and the case closes
                 self._end_measure(case, "decision")
                 raise _Closed
@@ -474,10 +478,13 @@ class Agency:
             yield from self._investigate(case, "escalation", self.env.now, u_time)
         finally:
             case.reviewable = True
-        assessed = self._assess(case, inv.decision_noise_sd, u_decision)
+        last_decision_involved = case.involved
+        involved = self._involved(case, u_involved)
+        assessed = self._assess(case, self._decision_noise(case, inv.decision_noise_sd), u_decision)
         level = dec.level_for(assessed, d, self._age(case.child))
         case.review_requested = False
-        if level != dec.LEVEL_PLACED:
+        if level != dec.LEVEL_PLACED:  # no new decision: the child's involvement in the last one stands
+            case.involved = last_decision_involved
             return level
         measure = dec.measure_for_level(level, self._age(case.child), u_type, d)
         self.log.add(
@@ -489,7 +496,7 @@ class Agency:
             caseworker=case.caseworker,
             kind=MEASURE_TYPES[measure],
             value=assessed,
-            flag=self._involved(case, u_involved),
+            flag=involved,
         )
         self._end_measure(case, "escalation")
         self._start_measure(case, measure)
