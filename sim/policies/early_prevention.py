@@ -14,7 +14,8 @@ In the model (all parameter changes; sizes are the planning assumptions' "policy
   (``preventive_shift`` subtracted from the § 11 and § 52 thresholds);
 - family placements go to the child's network first (``network_factor`` times the network share) and
   institution shares shrink (``institution_factor``), the freed share going to family care;
-- schools and daycare report more (``school_daycare_reporting``: closer cooperation, earlier detection);
+- schools and daycare report more (``school_daycare_reporting``: closer cooperation, earlier detection), and so
+  do health services about children 0-5, the ages health visitors see (``health_visitor_reporting``);
 - follow-ups every ``followup_months`` and caseworkers added to reach ``caseload``;
 - the lighter measures are "qualified": closer follow-up and cooperation make a § 11 or § 52 measure's effect
   on wellbeing ``1 + in_home_effect_gain`` times as large (an assumption; the evaluation reports fewer
@@ -86,6 +87,16 @@ class EarlyPreventionConfig(PolicyConfig):
             1.0, 1.5, "closer cooperation with teachers and pedagogues supported earlier detection, no size", "SST-2018"
         ),
     )
+    health_visitor_reporting: float = positive(
+        1.2,
+        "multiplier on health services' reports on children 0-5, the ages health visitors (sundhedsplejersker) see",
+        assumed(
+            1.0,
+            1.5,
+            "closer cooperation with health visitors supported earlier detection, no size; as for schools and daycare",
+            "SST-2018",
+        ),
+    )
     followup_months: float = positive_duration(
         3.0,
         "months between follow-ups",
@@ -155,6 +166,7 @@ class EarlyPrevention(Policy):
         rates = out.reports.rates_per_1000
         rates.school = [r * c.school_daycare_reporting for r in rates.school]
         rates.daycare = [r * c.school_daycare_reporting for r in rates.daycare]
+        rates.health = [rates.health[0] * c.health_visitor_reporting, *rates.health[1:]]
         out.agency.followup.interval_months = c.followup_months
         out.agency.followup.review_noise_sd *= c.review_noise_factor
         cw = out.agency.caseworkers
@@ -169,6 +181,7 @@ class EarlyPrevention(Policy):
             network_factor=1.0,
             institution_factor=1.0,
             school_daycare_reporting=1.0,
+            health_visitor_reporting=1.0,
             followup_months=6.0,
             caseload=30.0,
             baseline_caseload=30.0,
