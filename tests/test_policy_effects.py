@@ -109,15 +109,17 @@ def test_early_prevention_lowers_the_placement_share_of_new_measures_by_about_a_
 
 
 def test_child_participation_roughly_halves_insufficient_involvement(table):
-    """And fewer breakdowns where the child was involved in the decision (KORA-2014): a fall of about 0.003 on a
-    rate of 0.05 (7 December 2026: -0.0033, 95% interval -0.0043 to -0.0023, over these four replications). With
-    placements at a follow-up waiting for an investigation (``investigate_before_placement``, off by default) the
-    fall was -0.0050 and four replications did not resolve it (-0.0117 to 0.0018) where eight did (-0.0073 to
-    -0.0021): a test of that world needs eight."""
+    """The planning assumption halves the decisions without sufficient involvement.
+
+    Its fewer breakdowns (KORA-2014) are not checked here: four replications no longer resolve them. Before
+    decisions with the child became better informed (``noise_reduction``, 7 December 2026) the fall was -0.0033
+    (95% interval -0.0043 to -0.0023) over these replications; since, the twins' decisions differ as well and the
+    same fall has the interval -0.0090 to +0.0023. The validation row ``placement_breakdown_rate`` of
+    ``python -m sim experiment=calibrate policy=child_participation`` resolves it over 10 paired replications of the
+    default world (-0.4 points, -0.6 to -0.2; docs/policies/child_participation.md), a run too long for CI."""
     base = 1 - table.loc[("baseline", "child_involved"), "mean"]
     policy = 1 - table.loc[("child_participation", "child_involved"), "mean"]
     assert 0.4 <= policy / base <= 0.6
-    lower(table, "child_participation", "placement_breakdown_rate")
 
 
 def test_daycare_social_workers_identify_more_young_children_earlier(table):

@@ -546,16 +546,25 @@ class ReportConfig:
 
 
 @dataclass
+class AuditConfig:
+    """The risk tool's counterfactual fairness audit (``experiment=audit``)."""
+
+    replications: int = positive_count(10, "pairs of worlds (with the risk tool and its twin without)")
+    workers: int = count(0, "parallel processes for replications; 0 uses every core")
+
+
+@dataclass
 class ExperimentConfig:
     """Which job ``python -m sim`` runs."""
 
     name: str = choice(
         "compare",
-        ("compare", "simulate", "calibrate", "recalibrate", "trial", "analyse", "diagnose"),
+        ("compare", "simulate", "calibrate", "recalibrate", "trial", "analyse", "diagnose", "audit"),
         "the job: compare (scenarios side by side, the default), simulate (one world and its tables), calibrate "
         "(every published figure, side by side), recalibrate (fit free parameters to a targets file), trial "
         "(simulate a trial, estimate, score against the truth), analyse (a real trial's data file) or diagnose "
-        "(power, bias and coverage of a design over replications)",
+        "(power, bias and coverage of a design over replications) or audit (the risk tool's fairness, against its "
+        "twin world)",
     )
 
 
@@ -578,6 +587,9 @@ class Config:
     fit: FitConfig = field(default_factory=FitConfig, metadata={"doc": "recalibration to a targets file"})
     diagnose: DiagnoseConfig = field(
         default_factory=DiagnoseConfig, metadata={"doc": "design diagnosis: power, bias, coverage over replications"}
+    )
+    audit: AuditConfig = field(
+        default_factory=AuditConfig, metadata={"doc": "the risk tool's fairness audit against its twin world"}
     )
     trial: Any = field(
         default_factory=lambda: {"name": "none"},

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sim.config.schema import Config
-from sim.experiments import calibrate, compare, diagnose, recalibrate, simulate, trials
+from sim.experiments import audit, calibrate, compare, diagnose, recalibrate, simulate, trials
 
 EXPERIMENTS: dict[str, Callable[[Config, Path], list[Path]]] = {
     "compare": compare.run,
@@ -17,4 +17,5 @@ EXPERIMENTS: dict[str, Callable[[Config, Path], list[Path]]] = {
     "trial": trials.run_trial,
     "analyse": trials.run_analyse,
     "diagnose": diagnose.run,
+    "audit": audit.run,
 }

@@ -48,7 +48,7 @@ from sim.agency.decisions import placement_offset
 from sim.agency.report_table import report_table
 from sim.calendar import DAYS_PER_MONTH
 from sim.config.evidence import assumed, setting
-from sim.config.fields import choice, count, nonnegative, probability, share
+from sim.config.fields import choice, count, nonnegative, number, probability, share
 from sim.config.schema import SOURCES
 from sim.hooks import Context, Policy, PolicyConfig
 from sim.policies.base import register
@@ -164,6 +164,10 @@ def features_of(reports: pd.DataFrame) -> np.ndarray:
     )
 
 
+#: The groups a planted bias can target (``planted_bias_group``), each a recorded feature of the report.
+PLANTABLE = ("single_parent", "parent_unemployed", "parent_psychiatric", "basic_education", "girl")
+
+
 @dataclass
 class RiskToolConfig(PolicyConfig):
     """A statistical risk score at intake (TRYG-2019)."""
@@ -213,6 +217,17 @@ class RiskToolConfig(PolicyConfig):
         500_000.0,
         "running cost a year: licence, data, support",
         assumed(200_000.0, 1_500_000.0, "no published figure"),
+    )
+    planted_bias: float = number(
+        0.0,
+        "for audits: log-odds added to the score of every report in planted_bias_group, a bias with no link to need",
+        setting(-3.0, 3.0, "0 in use; a known bias that a fairness audit must find (experiment=audit)"),
+    )
+    planted_bias_group: str = choice(
+        "single_parent",
+        PLANTABLE,
+        "the group planted_bias applies to: reports on children of single parents, unemployed parents, parents with "
+        "psychiatric contact or basic education, or on girls",
     )
 
 
@@ -360,6 +375,21 @@ class RiskTool(Policy):
             return True
         return self.keyed.uniform(household, 0, 0, 0) < self.cfg.share_shown
 
+    def _planted(self, child: int, household: int) -> bool:
+        """Is this report in ``planted_bias_group``?"""
+        pop, group = self.ctx.world.pop, self.cfg.planted_bias_group
+        if group == "girl":
+            return bool(pop.child_sex[child] != 1)
+        if group == "basic_education":
+            return bool(pop.hh_education[household] == 0)
+        return bool(
+            {
+                "single_parent": pop.hh_single_parent,
+                "parent_unemployed": pop.hh_unemployed,
+                "parent_psychiatric": pop.hh_psychiatric,
+            }[group][household]
+        )
+
     def screening(self, report, judgement: float) -> float:
         if not self.models:
             return judgement
@@ -382,6 +412,8 @@ class RiskTool(Policy):
             [pop.hh_single_parent[hh]],
         )
         s3, s12 = float(self.models[3].score(x)[0]), float(self.models[12].score(x)[0])
+        if self.cfg.planted_bias != 0.0 and self._planted(child, hh):
+            s3, s12 = (1.0 / (1.0 + math.exp(-(math.log(s / (1.0 - s)) + self.cfg.planted_bias))) for s in (s3, s12))
         decile = int(np.searchsorted(self.cuts, s12, side="right")) + 1
         shown = self.shown(hh)
         self.scores.append((report.report_id, s3, s12, decile, shown, len(self.trainings)))

@@ -1,0 +1,396 @@
+"""A counterfactual fairness audit of the risk tool (``experiment=audit``).
+
+A real audit sees only the world with the tool. Here each replication simulates the world with the risk tool and
+its twin without it (same seed, the burn-in shared), so the audit reports both what a real audit could measure
+and what only the twins show:
+
+- **Group metrics** (:func:`group_metrics`, with fairlearn's ``MetricFrame``): for every recorded feature of a
+  report (parents' education, unemployment, psychiatric contact, single parent; the child's sex and age band)
+  and every pairwise intersection, over the scored reports of the observation period that the screening decided
+  (reports on a child with an open case apart) and whose outcome is known: the tool's AUC for its target, its
+  calibration (observed ÷ mean predicted), and at the decision in use (the report was taken to an investigation,
+  acute included) the false-positive rate (investigated among those the target did not follow), the
+  false-negative rate, the screen-in rate (taken further: advice, investigation or acute) and the investigation
+  rate. Each group is compared with the rest of the reports: a ratio for rates, a difference for the AUC. The
+  same metrics in the twin without the tool (its screeners' own decisions; AUC and calibration need the score,
+  so they are the tool world's only) say which disparities the tool made.
+- **Disparate impact** (:func:`group_counts`): for every feature level, what the tool changed for the group's
+  children, per 1,000 child-years of the group: investigations, measures and placements started, and the share
+  of the extra investigations that went to children not faring badly when reported (who did not need them).
+
+Over replications every quantity has a mean and a 95% Monte Carlo interval (Student t; ratios on the log scale).
+A group is **flagged** when its false-positive rate ratio in the tool's world lies outside [0.8, 1.25] (the
+four-fifths rule, both ways), clearly (the ratio differs from 1), and the tool made it (the ratio differs from the
+twin's). "Clearly" is a one-sample t-test over replications on the log scale, for the ratio and for its change
+from the twin, each Holm-adjusted at 5% family-wise over a family of groups: the levels of the single features
+(14), and apart from them their pairwise intersections (about 80). An audit compares dozens of groups, and
+unadjusted 95% intervals would flag a few of them by chance in every audit.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.config.schema import PLACEMENT_TYPES, Config
+from sim.model import SimulationResult, simulate_variants
+from sim.parallel import process_pool
+from sim.policies.risk_tool import LABEL
+from sim.rng import replication_seeds
+from sim.tables import Tables
+
+#: The report's recorded features an audit compares, each as a function of the scored reports' frame.
+FEATURES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
+    "parent_education": lambda r: r["parent_education"].astype(str),
+    "parent_unemployed": lambda r: r["parent_unemployed"].map({True: "yes", False: "no"}),
+    "parent_psychiatric": lambda r: r["parent_psychiatric"].map({True: "yes", False: "no"}),
+    "single_parent": lambda r: r["single_parent"].map({True: "yes", False: "no"}),
+    "sex": lambda r: r["sex"].astype(str),
+    "age_band": lambda r: pd.cut(r["age"], [0, 6, 12, 19], right=False, labels=["0-5", "6-11", "12-17"]).astype(str),
+}
+#: The four-fifths rule, both ways: a rate ratio outside this band is a disparity worth a look.
+FOUR_FIFTHS = (0.8, 1.25)
+#: Family-wise error rate of the flags (Holm over the groups tested).
+FAMILY_ALPHA = 0.05
+TAKEN_FURTHER = ("advice", "investigation", "acute")
+INVESTIGATED = ("investigation", "acute")
+RATE_METRICS = ("fpr", "fnr", "screen_in_rate", "investigation_rate")
+SCORE_METRICS = ("auc", "mean_predicted", "observed", "calibration")
+COUNTS = ("investigations", "measures", "placements", "investigations_not_in_need")
+
+
+def groups(frame: pd.DataFrame, intersections: bool = True) -> pd.DataFrame:
+    """One column per feature (``FEATURES``) and, with ``intersections``, per pair of features (``a x b``), each
+    holding the row's level (``"yes"``, ``"basic"``, ``"girl & 6-11"``, ...)."""
+    single = pd.DataFrame({name: f(frame) for name, f in FEATURES.items()}, index=frame.index)
+    if not intersections:
+        return single
+    pairs = {f"{a} x {b}": single[a] + " & " + single[b] for a, b in itertools.combinations(FEATURES, 2)}
+    return pd.concat([single, pd.DataFrame(pairs, index=frame.index)], axis=1)
+
+
+def decided_reports(t: Tables, label: str) -> pd.DataFrame:
+    """The observation period's reports whose screening decided them (screened, no open case) and whose
+    ``label`` outcome is known, with ``y`` (the label), ``screened_in`` and ``investigated``, and the tool's
+    ``risk`` for the label's horizon where the world has scores."""
+    r = t.observed(t.reports)
+    r = r[r["triage"].notna() & (r["triage"] != "open_case") & r[label].notna()].copy()
+    r["y"] = r[label].astype(int)
+    r["screened_in"] = r["triage"].isin(TAKEN_FURTHER).astype(int)
+    r["investigated"] = r["triage"].isin(INVESTIGATED).astype(int)
+    scores = t.policy_results.get("risk_scores")
+    if scores is not None and len(scores):
+        horizon = label.rsplit("_", 1)[-1]
+        risk = scores.set_index("report_id")[f"risk_{horizon}"]
+        r["risk"] = risk.reindex(r["report_id"]).to_numpy()
+    else:
+        r["risk"] = np.nan
+    return r
+
+
+def _auc(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y_true, y_score)) if len(np.unique(y_true)) == 2 else math.nan
+
+
+def _calibration(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    predicted = float(np.mean(y_score))
+    return float(np.mean(y_true)) / predicted if predicted > 0 else math.nan
+
+
+def _metric_frames(r: pd.DataFrame, member: pd.Series) -> dict[str, pd.Series]:
+    """fairlearn's MetricFrame of the decision (and of the score, where there is one) for members of a group
+    against the rest: each metric's value ``by_group`` at True (the group) and False (the rest)."""
+    from fairlearn.metrics import MetricFrame, false_negative_rate, false_positive_rate, selection_rate
+
+    decision = MetricFrame(
+        metrics={
+            "fpr": false_positive_rate,
+            "fnr": false_negative_rate,
+            "investigation_rate": selection_rate,
+        },
+        y_true=r["y"],
+        y_pred=r["investigated"],
+        sensitive_features=member.rename("member"),
+    ).by_group
+    screen = MetricFrame(
+        metrics={"screen_in_rate": selection_rate},
+        y_true=r["y"],
+        y_pred=r["screened_in"],
+        sensitive_features=member.rename("member"),
+    ).by_group
+    out = {**{m: decision[m] for m in decision.columns}, "screen_in_rate": screen["screen_in_rate"]}
+    scored = r["risk"].notna()
+    if scored.any():
+        score = MetricFrame(
+            metrics={
+                "auc": _auc,
+                "mean_predicted": lambda y, p: float(np.mean(p)),
+                "observed": lambda y, p: float(np.mean(y)),
+                "calibration": _calibration,
+            },
+            y_true=r.loc[scored, "y"],
+            y_pred=r.loc[scored, "risk"],
+            sensitive_features=member[scored].rename("member"),
+        ).by_group
+        out.update({m: score[m] for m in score.columns})
+    return out
+
+
+def group_metrics(r: pd.DataFrame, intersections: bool = True) -> pd.DataFrame:
+    """Per feature level (of ``groups``): reports, each metric for the group and for the rest of the reports."""
+    g = groups(r, intersections)
+    rows = []
+    for feature in g.columns:
+        for level in sorted(g[feature].dropna().unique()):
+            member = g[feature] == level
+            if member.all() or not member.any():
+                continue
+            for metric, by in _metric_frames(r, member).items():
+                rows.append(
+                    {
+                        "feature": feature,
+                        "level": level,
+                        "reports": int(member.sum()),
+                        "metric": metric,
+                        "group": float(by.get(True, math.nan)),
+                        "rest": float(by.get(False, math.nan)),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def group_counts(t: Tables, households: pd.DataFrame) -> pd.DataFrame:
+    """Per feature level (single features): the group's child-years in the observation period and its
+    investigations, measures and placements started, and investigations opened by a report on a child not
+    faring badly then (``investigations_not_in_need``)."""
+    hh = households.set_index("household_id")
+    panel = t.observed(t.panel)
+    children = t.children.set_index("child_id")
+    ev = t.observed(t.events)
+
+    def frame(child: pd.Series, household: pd.Series, age: pd.Series) -> pd.DataFrame:
+        h = hh.reindex(household.to_numpy())
+        return pd.DataFrame(
+            {
+                "parent_education": h["education"].to_numpy(),
+                "parent_unemployed": h["unemployed"].to_numpy(),
+                "parent_psychiatric": h["psychiatric"].to_numpy(),
+                "single_parent": h["single_parent"].to_numpy(),
+                "sex": children["sex"].reindex(child.to_numpy()).to_numpy(),
+                "age": age.to_numpy(dtype=float),
+            }
+        )
+
+    years = groups(frame(panel["child_id"], panel["household_id"], panel["age"]), intersections=False)
+    years["child_years"] = panel["months_present"].to_numpy() / 12.0
+    opening = ev.loc[ev["event"] == "case_open", ["case_id", "report_id"]].set_index("case_id")["report_id"]
+    in_need = t.reports.set_index("report_id")["faring_badly_0m"]
+    kinds = {
+        "investigations": ev[ev["event"] == "investigation_start"],
+        "measures": ev[ev["event"] == "measure_start"],
+        "placements": ev[(ev["event"] == "measure_start") & ev["kind"].isin(PLACEMENT_TYPES)],
+    }
+    inv = kinds["investigations"]
+    report_of = opening.reindex(inv["case_id"]).to_numpy()
+    kinds["investigations_not_in_need"] = inv[~in_need.reindex(report_of).fillna(True).to_numpy(dtype=bool)]
+    rows = []
+    for feature in FEATURES:
+        child_years = years.groupby(feature)["child_years"].sum()
+        counted = {}
+        for name, e in kinds.items():
+            g = groups(frame(e["child_id"], e["household_id"], pd.Series(t.age_at(e["child_id"], e["time"]))), False)
+            counted[name] = g[feature].value_counts()
+        for level, cy in child_years.items():
+            rows.append(
+                {"feature": feature, "level": level, "child_years": float(cy)}
+                | {name: float(c.get(level, 0)) for name, c in counted.items()}
+            )
+    return pd.DataFrame(rows)
+
+
+def replicate(cfgs: dict[str, Config], seed: int) -> dict[str, pd.DataFrame]:
+    """One replication: each world of ``cfgs`` (a name for each configuration with the risk tool) and the twin
+    without the tool (``baseline``), all with ``seed`` and sharing the months before the tool starts, each reduced
+    to its group metrics and counts in the process that simulated it."""
+    first = next(iter(cfgs.values()))
+    twin = replace(first, seed=seed, policy={k: v for k, v in first.policy.items() if k != "risk_tool"})
+    worlds = {"baseline": twin, **{name: replace(c, seed=seed) for name, c in cfgs.items()}}
+
+    def reducer(cfg: Config) -> Callable[[SimulationResult], dict[str, pd.DataFrame]]:
+        label = f"{LABEL[(cfg.policy.get('risk_tool') or first.policy['risk_tool']).target]}_12m"
+
+        def reduce(result: SimulationResult) -> dict[str, pd.DataFrame]:
+            t = Tables.from_result(result)
+            return {
+                "metrics": group_metrics(decided_reports(t, label)),
+                "counts": group_counts(t, result.population["households"]),
+            }
+
+        return reduce
+
+    reduced = simulate_variants(list(worlds.values()), reduce=[reducer(c) for c in worlds.values()], concurrent=False)
+    return {
+        part: pd.concat(
+            [r[part].assign(world=name) for name, r in zip(worlds, reduced, strict=True)], ignore_index=True
+        )
+        for part in ("metrics", "counts")
+    }
+
+
+def run_audit(
+    cfg: Config,
+    replications: int,
+    workers: int = 0,
+    also: dict[str, Config] | None = None,
+    pool: Executor | None = None,
+) -> list[dict]:
+    """``replications`` replications of the world with the tool (``tool``, from ``cfg``) and its twin without, in
+    parallel over ``workers`` processes (0: every core). ``also`` adds other worlds with the tool under their names
+    (another setting of the tool, the same world and seeds), sharing each replication's twin."""
+    cfgs = {"tool": cfg, **(also or {})}
+    seeds = replication_seeds(cfg.seed, replications)
+    if pool is not None:
+        return list(pool.map(replicate, [cfgs] * replications, seeds))
+    workers = min(workers or os.cpu_count() or 1, replications)
+    if workers <= 1:
+        return [replicate(cfgs, s) for s in seeds]
+    with process_pool(workers) as own:
+        return run_audit(cfg, replications, also=also, pool=own)
+
+
+def _interval(values: np.ndarray) -> tuple[float, float, float]:
+    v = values[np.isfinite(values)]
+    if v.size == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(v.mean())
+    if v.size < 2:
+        return mean, math.nan, math.nan
+    half = float(stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
+    return mean, mean - half, mean + half
+
+
+def _log_ratio(a: pd.Series, b: pd.Series) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(a.to_numpy(dtype=float) / b.to_numpy(dtype=float))
+
+
+def fairness_table(runs: list[dict], world: str = "tool") -> pd.DataFrame:
+    """Per feature level and metric: the group's and the rest's means over replications in the tool's world,
+    the group's ratio to the rest (rates and calibration; for the AUC its difference), the same ratio in the twin
+    without the tool, the change the tool made, each with a 95% Monte Carlo interval; and ``flagged``."""
+    m = pd.concat([run["metrics"].assign(replication=i) for i, run in enumerate(runs)], ignore_index=True)
+    m = m[m["world"].isin(["baseline", world])].replace({"world": {world: "tool"}})
+    wide = m.pivot_table(
+        index=["feature", "level", "metric", "replication"], columns="world", values=["group", "rest", "reports"]
+    )
+    rows = []
+    for (feature, level, metric), part in wide.groupby(level=["feature", "level", "metric"], sort=False):
+        group, rest = part[("group", "tool")], part[("rest", "tool")]
+        row = {"feature": feature, "level": level, "metric": metric, "reports": float(part[("reports", "tool")].mean())}
+        row["group"], row["group_lower"], row["group_upper"] = _interval(group.to_numpy(dtype=float))
+        row["rest"] = _interval(rest.to_numpy(dtype=float))[0]
+        log_ratio = twin = np.array([])
+        if metric == "auc":
+            row["ratio"], row["ratio_lower"], row["ratio_upper"] = (math.nan,) * 3
+            row["difference"], row["difference_lower"], row["difference_upper"] = _interval(
+                (group - rest).to_numpy(dtype=float)
+            )
+            row["twin_ratio"], row["change_lower"], row["change_upper"] = (math.nan,) * 3
+        else:
+            log_ratio = _log_ratio(group, rest)
+            mean, lo, hi = _interval(log_ratio)
+            row["ratio"], row["ratio_lower"], row["ratio_upper"] = math.exp(mean), math.exp(lo), math.exp(hi)
+            row["difference"], row["difference_lower"], row["difference_upper"] = _interval(
+                (group - rest).to_numpy(dtype=float)
+            )
+            if ("group", "baseline") in part.columns and metric in RATE_METRICS:
+                twin = _log_ratio(part[("group", "baseline")], part[("rest", "baseline")])
+                row["twin_ratio"] = math.exp(_interval(twin)[0])
+                with np.errstate(invalid="ignore"):
+                    _, lo, hi = _interval(log_ratio - twin)
+                row["change_lower"], row["change_upper"] = math.exp(lo), math.exp(hi)
+            else:
+                twin = np.full_like(log_ratio, np.nan)
+                row["twin_ratio"], row["change_lower"], row["change_upper"] = (math.nan,) * 3
+        row["ratio_p"], row["change_p"] = math.nan, math.nan
+        if metric == "fpr":
+            row["ratio_p"] = _p_value(log_ratio)
+            with np.errstate(invalid="ignore"):
+                row["change_p"] = _p_value(log_ratio - twin)
+        row["replications"] = int(group.notna().sum())
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out["flagged"] = False
+    testable = (out["metric"] == "fpr") & out["ratio_p"].notna() & out["change_p"].notna()
+    pairs = out["feature"].str.contains(" x ", regex=False)
+    for family in (testable & ~pairs, testable & pairs):  # single features, then their intersections
+        tested = out.index[family]
+        if len(tested) == 0:
+            continue
+        from statsmodels.stats.multitest import multipletests
+
+        ratio_clear = multipletests(out.loc[tested, "ratio_p"], alpha=FAMILY_ALPHA, method="holm")[0]
+        change_clear = multipletests(out.loc[tested, "change_p"], alpha=FAMILY_ALPHA, method="holm")[0]
+        outside = ~out.loc[tested, "ratio"].between(*FOUR_FIFTHS).to_numpy()
+        out.loc[tested, "flagged"] = outside & ratio_clear & change_clear
+    return out
+
+
+def _p_value(values: np.ndarray) -> float:
+    """Two-sided one-sample t-test of mean 0 over the finite values (NaN with fewer than 2 or no spread)."""
+    v = values[np.isfinite(values)]
+    if v.size < 2 or np.ptp(v) == 0:
+        return 0.0 if v.size >= 2 and v[0] != 0 else math.nan
+    return float(stats.ttest_1samp(v, 0.0).pvalue)
+
+
+def disparate_impact_table(runs: list[dict], world: str = "tool") -> pd.DataFrame:
+    """Per feature level and count: the rate per 1,000 child-years of the group without the tool and with it, the
+    paired effect with its 95% Monte Carlo interval, and for investigations the share of the effect on children
+    not faring badly when reported."""
+    c = pd.concat([run["counts"].assign(replication=i) for i, run in enumerate(runs)], ignore_index=True)
+    c = c[c["world"].isin(["baseline", world])].replace({"world": {world: "tool"}})
+    wide = c.pivot_table(index=["feature", "level", "replication"], columns="world", values=["child_years", *COUNTS])
+    rows = []
+    for (feature, level), part in wide.groupby(level=["feature", "level"], sort=False):
+        rate = {
+            (name, w): 1000 * part[(name, w)] / part[("child_years", w)]
+            for name in COUNTS
+            for w in ("baseline", "tool")
+        }
+        for name in ("investigations", "measures", "placements"):
+            effect = (rate[(name, "tool")] - rate[(name, "baseline")]).to_numpy(dtype=float)
+            mean, lo, hi = _interval(effect)
+            share = math.nan
+            if name == "investigations":
+                not_in_need = (
+                    rate[("investigations_not_in_need", "tool")] - rate[("investigations_not_in_need", "baseline")]
+                ).sum()
+                total = effect.sum()
+                share = float(not_in_need / total) if total != 0 else math.nan
+            rows.append(
+                {
+                    "feature": feature,
+                    "level": level,
+                    "outcome": f"{name}_per_1000",
+                    "child_years": float(part[("child_years", "tool")].mean()),
+                    "baseline": float(rate[(name, "baseline")].mean()),
+                    "tool": float(rate[(name, "tool")].mean()),
+                    "effect": mean,
+                    "effect_lower": lo,
+                    "effect_upper": hi,
+                    "share_not_in_need": share,
+                    "replications": len(effect),
+                }
+            )
+    return pd.DataFrame(rows)
