@@ -45,6 +45,7 @@ from sim.model import SimulationResult, simulate_variants
 from sim.parallel import process_pool
 from sim.policies.risk_tool import LABEL
 from sim.rng import replication_seeds
+from sim.scenarios import mc_interval
 from sim.tables import Tables
 
 #: The report's recorded features an audit compares, each as a function of the scored reports' frame.
@@ -268,17 +269,6 @@ def run_audit(
         return run_audit(cfg, replications, also=also, pool=own)
 
 
-def _interval(values: np.ndarray) -> tuple[float, float, float]:
-    v = values[np.isfinite(values)]
-    if v.size == 0:
-        return math.nan, math.nan, math.nan
-    mean = float(v.mean())
-    if v.size < 2:
-        return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
-    return mean, mean - half, mean + half
-
-
 def _log_ratio(a: pd.Series, b: pd.Series) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.log(a.to_numpy(dtype=float) / b.to_numpy(dtype=float))
@@ -297,27 +287,27 @@ def fairness_table(runs: list[dict], world: str = "tool") -> pd.DataFrame:
     for (feature, level, metric), part in wide.groupby(level=["feature", "level", "metric"], sort=False):
         group, rest = part[("group", "tool")], part[("rest", "tool")]
         row = {"feature": feature, "level": level, "metric": metric, "reports": float(part[("reports", "tool")].mean())}
-        row["group"], row["group_lower"], row["group_upper"] = _interval(group.to_numpy(dtype=float))
-        row["rest"] = _interval(rest.to_numpy(dtype=float))[0]
+        row["group"], row["group_lower"], row["group_upper"] = mc_interval(group.to_numpy(dtype=float))
+        row["rest"] = mc_interval(rest.to_numpy(dtype=float))[0]
         log_ratio = twin = np.array([])
         if metric == "auc":
             row["ratio"], row["ratio_lower"], row["ratio_upper"] = (math.nan,) * 3
-            row["difference"], row["difference_lower"], row["difference_upper"] = _interval(
+            row["difference"], row["difference_lower"], row["difference_upper"] = mc_interval(
                 (group - rest).to_numpy(dtype=float)
             )
             row["twin_ratio"], row["change_lower"], row["change_upper"] = (math.nan,) * 3
         else:
             log_ratio = _log_ratio(group, rest)
-            mean, lo, hi = _interval(log_ratio)
+            mean, lo, hi = mc_interval(log_ratio)
             row["ratio"], row["ratio_lower"], row["ratio_upper"] = math.exp(mean), math.exp(lo), math.exp(hi)
-            row["difference"], row["difference_lower"], row["difference_upper"] = _interval(
+            row["difference"], row["difference_lower"], row["difference_upper"] = mc_interval(
                 (group - rest).to_numpy(dtype=float)
             )
             if ("group", "baseline") in part.columns and metric in RATE_METRICS:
                 twin = _log_ratio(part[("group", "baseline")], part[("rest", "baseline")])
-                row["twin_ratio"] = math.exp(_interval(twin)[0])
+                row["twin_ratio"] = math.exp(mc_interval(twin)[0])
                 with np.errstate(invalid="ignore"):
-                    _, lo, hi = _interval(log_ratio - twin)
+                    _, lo, hi = mc_interval(log_ratio - twin)
                 row["change_lower"], row["change_upper"] = math.exp(lo), math.exp(hi)
             else:
                 twin = np.full_like(log_ratio, np.nan)
@@ -370,7 +360,7 @@ def disparate_impact_table(runs: list[dict], world: str = "tool") -> pd.DataFram
         }
         for name in ("investigations", "measures", "placements"):
             effect = (rate[(name, "tool")] - rate[(name, "baseline")]).to_numpy(dtype=float)
-            mean, lo, hi = _interval(effect)
+            mean, lo, hi = mc_interval(effect)
             share = math.nan
             if name == "investigations":
                 not_in_need = (

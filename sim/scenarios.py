@@ -120,7 +120,9 @@ def _progress(it, total: int, on: bool):
     return tqdm(it, total=total, desc="replications", unit="replication")
 
 
-def _interval(values: np.ndarray) -> tuple[float, float, float]:
+def mc_interval(values: np.ndarray) -> tuple[float, float, float]:
+    """Mean of the finite values over replications and its 95% Monte Carlo interval (Student t with n - 1 degrees
+    of freedom; no interval from one value)."""
     values = values[np.isfinite(values)]
     n = values.size
     if n == 0:
@@ -156,9 +158,9 @@ def comparison_table(runs: list[dict], scenarios: list[str], window: str = "summ
         block = wide.xs(outcome, level="outcome")
         meta = BY_NAME.get(outcome)
         for s in order:
-            mean, lo, hi = _interval(block[s].to_numpy(dtype=float))
+            mean, lo, hi = mc_interval(block[s].to_numpy(dtype=float))
             diff, dlo, dhi = (
-                (0.0, 0.0, 0.0) if s == BASELINE else _interval((block[s] - block[BASELINE]).to_numpy(dtype=float))
+                (0.0, 0.0, 0.0) if s == BASELINE else mc_interval((block[s] - block[BASELINE]).to_numpy(dtype=float))
             )
             rows.append(
                 {
@@ -187,7 +189,7 @@ def truth_table(runs: list[dict]) -> pd.DataFrame:
         return pd.DataFrame()
     rows = []
     for (s, g, o), part in effects.groupby(["scenario", "group", "outcome"], sort=False):
-        mean, lo, hi = _interval(part["effect"].to_numpy(dtype=float))
+        mean, lo, hi = mc_interval(part["effect"].to_numpy(dtype=float))
         rows.append(
             {
                 "scenario": s,

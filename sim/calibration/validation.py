@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.calibration.metrics import METRICS
 from sim.calibration.targets import load_targets
@@ -37,6 +36,7 @@ from sim.config.validate import ConfigError
 from sim.model import simulate_variants
 from sim.parallel import process_pool
 from sim.rng import replication_seeds
+from sim.scenarios import mc_interval
 from sim.summary import BY_NAME
 from sim.tables import Tables
 
@@ -163,16 +163,10 @@ def run_pairs(
 
 
 def _interval(values: np.ndarray) -> tuple[float, float, float, float]:
-    """Mean, 95% Monte Carlo interval (t over replications) and standard error of the finite values."""
+    """Mean, 95% Monte Carlo interval and standard error of the finite values."""
     v = values[np.isfinite(values)]
-    if v.size == 0:
-        return math.nan, math.nan, math.nan, math.nan
-    mean = float(v.mean())
-    if v.size < 2:
-        return mean, math.nan, math.nan, math.nan
-    se = float(v.std(ddof=1) / math.sqrt(v.size))
-    half = float(stats.t.ppf(0.975, v.size - 1)) * se
-    return mean, mean - half, mean + half, se
+    se = float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else math.nan
+    return (*mc_interval(values), se)
 
 
 def summarise_pairs(targets: pd.DataFrame, runs: list[dict[str, tuple[float, float]]]) -> pd.DataFrame:
