@@ -204,13 +204,14 @@ def group_counts(t: Tables, households: pd.DataFrame) -> pd.DataFrame:
     inv = kinds["investigations"]
     report_of = opening.reindex(inv["case_id"]).to_numpy()
     kinds["investigations_not_in_need"] = inv[~in_need.reindex(report_of).fillna(True).to_numpy(dtype=bool)]
+    grouped = {
+        name: groups(frame(e["child_id"], e["household_id"], pd.Series(t.age_at(e["child_id"], e["time"]))), False)
+        for name, e in kinds.items()
+    }
     rows = []
     for feature in FEATURES:
         child_years = years.groupby(feature)["child_years"].sum()
-        counted = {}
-        for name, e in kinds.items():
-            g = groups(frame(e["child_id"], e["household_id"], pd.Series(t.age_at(e["child_id"], e["time"]))), False)
-            counted[name] = g[feature].value_counts()
+        counted = {name: g[feature].value_counts() for name, g in grouped.items()}
         for level, cy in child_years.items():
             rows.append(
                 {"feature": feature, "level": level, "child_years": float(cy)}
