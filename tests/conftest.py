@@ -38,22 +38,26 @@ def require(module: str, install: str) -> ModuleType:
         pytest.skip(f"{module} is not installed here ({install})")
 
 
-#: The longest test files, longest first (seconds of `python -m pytest -m "slow or not slow" --durations=0` summed per
-#: file, 7 December 2026 at 6f10b9b: 411, 319, 250, 222, 210, 163, 95, 94, 85, 79; the municipality panel's
-#: recovery 421 then, about 200 since it draws independent panels), started first: with one file per worker
-#: (pytest-xdist --dist loadfile) a long file started last would leave the other core idle at the end.
+#: The longest test files, longest first (seconds of CPU per file in CI at 4fc2919, from its 20 slowest tests and
+#: the files' other tests: calibration about 400, caseworker recovery 325, panel recovery 300 on both cores, household
+#: recovery 245, daycare recovery 212, the policy effects 190, then the rest), started first: with one file per
+#: worker (pytest-xdist --dist loadfile --no-loadscope-reorder) a long file started last would leave the other core
+#: idle at the end.
 LONGEST_FIRST = [
     "test_calibration.py",
     "test_recovery_caseworker_survey.py",
+    "test_recovery_municipality_panel.py",
     "test_recovery_household_rct.py",
     "test_recovery_daycare_comparison.py",
-    "test_diagnose.py",
-    "test_recovery_municipality_panel.py",
     "test_policy_effects.py",
+    "test_diagnose.py",
     "test_report.py",
+    "test_audit.py",
+    "test_risk_tool.py",
+    "test_recovery_before_after_cases.py",
     "test_estimator_agreement.py",
     "test_municipality_panel.py",
-    "test_recovery_before_after_cases.py",
+    "test_fit_reproducibility.py",
 ]
 
 
