@@ -129,12 +129,16 @@ def _mean_and_se(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.sqrt(var / np.maximum(n, 1))
 
 
+def simulated_ids(targets: pd.DataFrame) -> list[str]:
+    """The ids of the targets a world computes (every kind but ``na``)."""
+    return [i for i, k in zip(targets["id"], targets["kind"], strict=True) if k != "na"]
+
+
 def calibration_table(
     cfg: Config, targets: pd.DataFrame, replications: int, workers: int = 0, progress: bool = False
 ) -> pd.DataFrame:
     """Simulate and summarise: the side-by-side table for ``cfg.world``."""
-    ids = [i for i, k in zip(targets["id"], targets["kind"], strict=True) if k != "na"]
-    return summarise(targets, run_replications(cfg, ids, replications, workers, progress))
+    return summarise(targets, run_replications(cfg, simulated_ids(targets), replications, workers, progress))
 
 
 def _fmt(value: float, unit: str) -> str:

@@ -29,12 +29,14 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.metrics import METRICS
+from sim.calibration.table import simulated_ids
 from sim.calibration.targets import load_targets
 from sim.config.load import CONF_DIR
 from sim.config.schema import Config
 from sim.config.validate import ConfigError
 from sim.model import simulate_variants
 from sim.parallel import process_pool
+from sim.policies.daycare_social_workers import CONCERNS
 from sim.rng import replication_seeds
 from sim.scenarios import mc_interval
 from sim.summary import BY_NAME
@@ -88,14 +90,8 @@ def _concern_share(t: Tables, concern: str) -> float:
     return float((inquiries["kind"].str.split(":").str[-1] == concern).mean())
 
 
-DAYCARE_CONCERNS = (
-    "parenting",
-    "family_structure",
-    "lack_of_care",
-    "complex_strains",
-    "mental_illness",
-    "violence_or_abuse",
-)
+#: The concerns the pilot published a share for (every one but "other").
+DAYCARE_CONCERNS = tuple(c for c in CONCERNS if c != "other")
 
 #: Quantities only a policy's world has.
 POLICY_METRICS: dict[str, Callable[[Tables], float]] = {
@@ -217,8 +213,7 @@ def validation_table(
     cfg: Config, policy: str, targets: pd.DataFrame, replications: int, workers: int = 0
 ) -> pd.DataFrame:
     """Simulate the pairs and summarise: the validation table of ``policy`` in ``cfg.world``."""
-    ids = [i for i, k in zip(targets["id"], targets["kind"], strict=True) if k != "na"]
-    return summarise_pairs(targets, run_pairs(cfg, policy, ids, replications, workers))
+    return summarise_pairs(targets, run_pairs(cfg, policy, simulated_ids(targets), replications, workers))
 
 
 def _fmt(value: float, unit: str) -> str:
