@@ -35,6 +35,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -90,10 +91,11 @@ def decided_reports(t: Tables, label: str) -> pd.DataFrame:
     scores = t.policy_results.get("risk_scores")
     if scores is not None and len(scores):
         horizon = label.rsplit("_", 1)[-1]
-        risk = scores.set_index("report_id")[f"risk_{horizon}"]
-        r["risk"] = risk.reindex(r["report_id"]).to_numpy()
+        indexed = scores.set_index("report_id")
+        r["risk"] = indexed[f"risk_{horizon}"].reindex(r["report_id"]).to_numpy()
+        r["decile"] = indexed["decile"].reindex(r["report_id"]).to_numpy()
     else:
-        r["risk"] = np.nan
+        r["risk"] = r["decile"] = np.nan
     return r
 
 
@@ -108,66 +110,109 @@ def _calibration(y_true: np.ndarray, y_score: np.ndarray) -> float:
     return float(np.mean(y_true)) / predicted if predicted > 0 else math.nan
 
 
-def _metric_frames(r: pd.DataFrame, member: pd.Series) -> dict[str, pd.Series]:
-    """fairlearn's MetricFrame of the decision (and of the score, where there is one) for members of a group
-    against the rest: each metric's value ``by_group`` at True (the group) and False (the rest)."""
-    from fairlearn.metrics import MetricFrame, false_negative_rate, false_positive_rate, selection_rate
+def _screen_in_rate(y_true: np.ndarray, y_pred: np.ndarray, screened: np.ndarray) -> float:
+    return float(np.mean(screened))
 
-    decision = MetricFrame(
-        metrics={
-            "fpr": false_positive_rate,
-            "fnr": false_negative_rate,
-            "investigation_rate": selection_rate,
-        },
-        y_true=r["y"],
-        y_pred=r["investigated"],
-        sensitive_features=member.rename("member"),
-    ).by_group
-    screen = MetricFrame(
-        metrics={"screen_in_rate": selection_rate},
-        y_true=r["y"],
-        y_pred=r["screened_in"],
-        sensitive_features=member.rename("member"),
-    ).by_group
-    out = {**{m: decision[m] for m in decision.columns}, "screen_in_rate": screen["screen_in_rate"]}
-    scored = r["risk"].notna()
-    if scored.any():
-        score = MetricFrame(
-            metrics={
-                "auc": _auc,
-                "mean_predicted": lambda y, p: float(np.mean(p)),
-                "observed": lambda y, p: float(np.mean(y)),
-                "calibration": _calibration,
-            },
-            y_true=r.loc[scored, "y"],
-            y_pred=r.loc[scored, "risk"],
-            sensitive_features=member[scored].rename("member"),
+
+def _metric_functions() -> tuple[dict[str, Callable], dict[str, Callable]]:
+    """The decision's metrics (of the target ``y`` and ``investigated``; the screen-in rate reads ``screened``)
+    and the score's (of ``y`` and ``risk``): fairlearn's and scikit-learn's functions."""
+    from fairlearn.metrics import false_negative_rate, false_positive_rate, selection_rate
+
+    decision = {
+        "fpr": false_positive_rate,
+        "fnr": false_negative_rate,
+        "investigation_rate": selection_rate,
+        "screen_in_rate": _screen_in_rate,
+    }
+    score = {
+        "auc": _auc,
+        "mean_predicted": lambda y, p: float(np.mean(p)),
+        "observed": lambda y, p: float(np.mean(y)),
+        "calibration": _calibration,
+    }
+    return decision, score
+
+
+def _by_level(
+    r: pd.DataFrame, level: pd.Series, within: pd.Series | None = None
+) -> tuple[pd.DataFrame, dict[Any, dict[str, float]]]:
+    """Each metric for every level of one feature (fairlearn's ``MetricFrame``, its ``by_group``: one row per
+    level, or per value of ``within`` and level) and for the rest of the reports beside each (the same functions on
+    the complement, within the same value of ``within``)."""
+    from fairlearn.metrics import MetricFrame
+
+    decision, score = _metric_functions()
+    y, investigated, screened = (r[c].to_numpy(dtype=int) for c in ("y", "investigated", "screened_in"))
+    levels = level.to_numpy()
+    inside = within.to_numpy() if within is not None else None
+    features = pd.DataFrame({"level": levels}) if inside is None else pd.DataFrame({"within": inside, "level": levels})
+    frames = [
+        MetricFrame(
+            metrics=decision,
+            y_true=y,
+            y_pred=investigated,
+            sensitive_features=features,
+            sample_params={"screen_in_rate": {"screened": screened}},
         ).by_group
-        out.update({m: score[m] for m in score.columns})
-    return out
+    ]
+    scored = r["risk"].notna().to_numpy()
+    risk = r["risk"].to_numpy(dtype=float)
+    if scored.any():
+        frames.append(
+            MetricFrame(
+                metrics=score, y_true=y[scored], y_pred=risk[scored], sensitive_features=features[scored]
+            ).by_group
+        )
+    by_group = pd.concat(frames, axis=1)
+    present = set(features.itertuples(index=False, name=None))
+    by_group = by_group[[(k if isinstance(k, tuple) else (k,)) in present for k in by_group.index]]
+    rest = {}
+    for key in by_group.index:
+        name = key if inside is None else key[1]
+        other = levels != name if inside is None else (levels != name) & (inside == key[0])
+        values = {m: f(y[other], investigated[other]) for m, f in decision.items() if m != "screen_in_rate"}
+        values["screen_in_rate"] = _screen_in_rate(y[other], investigated[other], screened[other])
+        if scored.any():
+            both = other & scored
+            values |= {m: f(y[both], risk[both]) for m, f in score.items()}
+        rest[key] = values
+    return by_group, rest
 
 
-def group_metrics(r: pd.DataFrame, intersections: bool = True) -> pd.DataFrame:
-    """Per feature level (of ``groups``): reports, each metric for the group and for the rest of the reports."""
+def group_metrics(r: pd.DataFrame, intersections: bool = True, within: str | None = None) -> pd.DataFrame:
+    """Per feature level (of ``groups``): reports, each metric for the group and for the rest of the reports; with
+    ``within`` (a column, such as ``year``), per value of it as well, the rest being the rest of that value's."""
     g = groups(r, intersections)
     rows = []
     for feature in g.columns:
-        for level in sorted(g[feature].dropna().unique()):
-            member = g[feature] == level
-            if member.all() or not member.any():
-                continue
-            for metric, by in _metric_frames(r, member).items():
+        level = g[feature]
+        if level.nunique() < 2:
+            continue
+        by_group, rest = _by_level(r, level, r[within] if within else None)
+        keys = [level] if within is None else [r[within], level]
+        reports = level.groupby(keys).size()
+        for key in sorted(by_group.index):
+            name = key if within is None else key[1]
+            extra = {} if within is None else {within: key[0]}
+            for metric in by_group.columns:
                 rows.append(
                     {
                         "feature": feature,
-                        "level": level,
-                        "reports": int(member.sum()),
+                        "level": name,
+                        "reports": int(reports[key]),
                         "metric": metric,
-                        "group": float(by.get(True, math.nan)),
-                        "rest": float(by.get(False, math.nan)),
+                        "group": float(by_group.loc[key, metric]),
+                        "rest": float(rest[key][metric]),
                     }
+                    | extra
                 )
     return pd.DataFrame(rows)
+
+
+def yearly_metrics(r: pd.DataFrame) -> pd.DataFrame:
+    """``group_metrics`` of the single features (no intersections) in each calendar year of the reports."""
+    return group_metrics(r, intersections=False, within="year")
 
 
 def group_counts(t: Tables, households: pd.DataFrame) -> pd.DataFrame:
@@ -220,32 +265,86 @@ def group_counts(t: Tables, households: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def overall_metrics(r: pd.DataFrame) -> pd.DataFrame:
+    """Over every decided report: the tool's AUC (NaN without scores), the false-positive rate and the
+    investigation rate; one row per metric (``feature`` and ``level`` "all")."""
+    decision, score = _metric_functions()
+    y, investigated = r["y"].to_numpy(dtype=int), r["investigated"].to_numpy(dtype=int)
+    scored = r["risk"].notna().to_numpy()
+    values = {
+        "auc": score["auc"](y[scored], r["risk"].to_numpy(dtype=float)[scored]) if scored.any() else math.nan,
+        "fpr": decision["fpr"](y, investigated),
+        "investigation_rate": decision["investigation_rate"](y, investigated),
+    }
+    return pd.DataFrame({"feature": "all", "level": "all", "metric": list(values), "value": list(values.values())})
+
+
+def calibration_by_group(r: pd.DataFrame) -> pd.DataFrame:
+    """Per single feature level and score decile (1-10, the tool's own cut-points): reports, mean predicted risk
+    and the observed share of the target."""
+    scored = r[r["risk"].notna()]
+    g = groups(scored, intersections=False)
+    rows = []
+    for feature in g.columns:
+        by = scored.groupby([g[feature], scored["decile"].astype(int)])
+        part = by.agg(reports=("y", "size"), mean_predicted=("risk", "mean"), observed=("y", "mean")).reset_index()
+        rows.append(part.rename(columns={feature: "level"}).assign(feature=feature))
+    cols = ["feature", "level", "decile", "reports", "mean_predicted", "observed"]
+    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+
+
 def replicate(cfgs: dict[str, Config], seed: int) -> dict[str, pd.DataFrame]:
-    """One replication: each world of ``cfgs`` (a name for each configuration with the risk tool) and the twin
-    without the tool (``baseline``), all with ``seed`` and sharing the months before the tool starts, each reduced
-    to its group metrics and counts in the process that simulated it."""
-    first = next(iter(cfgs.values()))
+    """One replication: each world of ``cfgs`` (a name for each configuration with the risk tool; the first is the
+    tool audited in full) and the twin without the tool (``baseline``), all with ``seed`` and sharing the months
+    before the tool starts, each reduced in the process that simulated it to its metrics: group metrics (with the
+    pairwise intersections for the twin and the first world), overall metrics and counts; yearly metrics for the
+    twin, the first world and every retrained tool; and the first world's calibration by group."""
+    first_name, first = next(iter(cfgs.items()))
     twin = replace(first, seed=seed, policy={k: v for k, v in first.policy.items() if k != "risk_tool"})
     worlds = {"baseline": twin, **{name: replace(c, seed=seed) for name, c in cfgs.items()}}
 
-    def reducer(cfg: Config) -> Callable[[SimulationResult], dict[str, pd.DataFrame]]:
-        label = f"{LABEL[(cfg.policy.get('risk_tool') or first.policy['risk_tool']).target]}_12m"
+    def reducer(name: str, cfg: Config) -> Callable[[SimulationResult], dict[str, pd.DataFrame]]:
+        tool = cfg.policy.get("risk_tool") or first.policy["risk_tool"]
+        label = f"{LABEL[tool.target]}_12m"
+        full = name in ("baseline", first_name)
+        over_time = full or tool.retrain_every_years > 0
 
         def reduce(result: SimulationResult) -> dict[str, pd.DataFrame]:
             t = Tables.from_result(result)
-            return {
-                "metrics": group_metrics(decided_reports(t, label)),
+            r = decided_reports(t, label)
+            out = {
+                "metrics": group_metrics(r, intersections=full),
+                "overall": overall_metrics(r),
                 "counts": group_counts(t, result.population["households"]),
             }
+            if over_time:
+                out["yearly"] = yearly_metrics(r)
+            if name == first_name:
+                out["calibration"] = calibration_by_group(r)
+            return out
 
         return reduce
 
-    reduced = simulate_variants(list(worlds.values()), reduce=[reducer(c) for c in worlds.values()], concurrent=False)
+    reduced = simulate_variants(
+        list(worlds.values()), reduce=[reducer(n, c) for n, c in worlds.items()], concurrent=False
+    )
+    parts = {part for r in reduced for part in r}
     return {
         part: pd.concat(
-            [r[part].assign(world=name) for name, r in zip(worlds, reduced, strict=True)], ignore_index=True
+            [r[part].assign(world=name) for name, r in zip(worlds, reduced, strict=True) if part in r],
+            ignore_index=True,
         )
-        for part in ("metrics", "counts")
+        for part in sorted(parts)
+    }
+
+
+def scenario_configs(cfg: Config) -> dict[str, Config]:
+    """The public debate's scenarios of ``audit.scenarios``: the audited tool (``cfg``'s risk tool) with each
+    scenario's settings changed, by name."""
+    tool = cfg.policy["risk_tool"]
+    return {
+        name: replace(cfg, policy={**cfg.policy, "risk_tool": replace(tool, **dict(changes))})
+        for name, changes in cfg.audit.scenarios.items()
     }
 
 
@@ -281,6 +380,9 @@ def fairness_table(runs: list[dict], world: str = "tool") -> pd.DataFrame:
     without the tool, the change the tool made, each with a 95% Monte Carlo interval; and ``flagged``."""
     m = pd.concat([run["metrics"].assign(replication=i) for i, run in enumerate(runs)], ignore_index=True)
     m = m[m["world"].isin(["baseline", world])].replace({"world": {world: "tool"}})
+    keys = ["feature", "level", "metric"]
+    ours = m.loc[m["world"] == "tool", keys].drop_duplicates()
+    m = m.merge(ours, on=keys)  # the groups of the audited world (the twin also has the intersections)
     wide = m.pivot_table(
         index=["feature", "level", "metric", "replication"], columns="world", values=["group", "rest", "reports"]
     )
@@ -385,3 +487,120 @@ def disparate_impact_table(runs: list[dict], world: str = "tool") -> pd.DataFram
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _interval(values: pd.Series | np.ndarray, log: bool = False) -> tuple[float, float, float]:
+    """Mean and 95% Monte Carlo interval over replications (NaNs dropped); with ``log`` of log values, returned
+    on the ratio scale."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return (math.nan,) * 3
+    mean, lo, hi = mc_interval(v)
+    return (math.exp(mean), math.exp(lo), math.exp(hi)) if log else (mean, lo, hi)
+
+
+def over_time_table(runs: list[dict]) -> pd.DataFrame:
+    """Per world, calendar year, single feature level and metric: the group's and the rest's means over
+    replications, and the group's ratio to the rest (for the AUC the difference) with its 95% Monte Carlo
+    interval. Shows whether a disparity grows while a tool is retrained on data its own use has shaped."""
+    y = pd.concat([run["yearly"].assign(replication=i) for i, run in enumerate(runs)], ignore_index=True)
+    rows = []
+    for (world, year, feature, level, metric), part in y.groupby(
+        ["world", "year", "feature", "level", "metric"], sort=False
+    ):
+        group, rest = part["group"].to_numpy(dtype=float), part["rest"].to_numpy(dtype=float)
+        row = {
+            "world": world,
+            "year": int(year),
+            "feature": feature,
+            "level": level,
+            "metric": metric,
+            "reports": float(part["reports"].mean()),
+            "group": _interval(group)[0],
+            "rest": _interval(rest)[0],
+        }
+        if metric == "auc":
+            row["ratio"] = row["ratio_lower"] = row["ratio_upper"] = math.nan
+            row["difference"], row["difference_lower"], row["difference_upper"] = _interval(group - rest)
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                row["ratio"], row["ratio_lower"], row["ratio_upper"] = _interval(np.log(group / rest), log=True)
+            row["difference"], row["difference_lower"], row["difference_upper"] = _interval(group - rest)
+        row["replications"] = int(np.isfinite(group).sum())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def calibration_table(runs: list[dict]) -> pd.DataFrame:
+    """Per single feature level and score decile of the audited tool: reports, mean predicted risk and the
+    observed share of the target, each averaged over replications, the observed share with its 95% Monte Carlo
+    interval (a calibration curve per group)."""
+    c = pd.concat([run["calibration"].assign(replication=i) for i, run in enumerate(runs)], ignore_index=True)
+    rows = []
+    for (feature, level, decile), part in c.groupby(["feature", "level", "decile"], sort=True):
+        observed, lo, hi = _interval(part["observed"])
+        rows.append(
+            {
+                "feature": feature,
+                "level": level,
+                "decile": int(decile),
+                "reports": float(part["reports"].mean()),
+                "mean_predicted": float(part["mean_predicted"].mean()),
+                "observed": observed,
+                "observed_lower": lo,
+                "observed_upper": hi,
+                "replications": len(part),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def tradeoff_table(runs: list[dict], worlds: list[str]) -> pd.DataFrame:
+    """For the twin (``baseline``) and each world with the tool in ``worlds`` (the audited tool, then the public
+    debate's scenarios): accuracy and disparity, each with its 95% Monte Carlo interval. Measures: ``auc`` (the
+    tool's, over every decided report), ``fpr`` and ``investigation_rate`` (overall), ``largest_fpr_ratio`` (the
+    worst disparity: the false-positive rate ratio of the single feature's group furthest from the rest, either
+    way, so at least 1; its row names the group), and per group ``fpr_ratio`` and
+    ``investigations_effect_per_1000`` (the tool's effect on the group's investigations per 1,000 child-years,
+    against the twin)."""
+    overall = pd.concat([run["overall"].assign(replication=i) for i, run in enumerate(runs)], ignore_index=True)
+    metrics = pd.concat([run["metrics"].assign(replication=i) for i, run in enumerate(runs)], ignore_index=True)
+    fpr = metrics[(metrics["metric"] == "fpr") & ~metrics["feature"].str.contains(" x ", regex=False)].copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fpr["log_ratio"] = np.log(fpr["group"] / fpr["rest"])
+    rows = []
+    for world in ["baseline", *worlds]:
+        for metric, part in overall[overall["world"] == world].groupby("metric", sort=False):
+            rows.append(_tradeoff_row(world, "all", "all", metric, _interval(part["value"])))
+        ours = fpr[fpr["world"] == world]
+        by_group = {key: part["log_ratio"].to_numpy() for key, part in ours.groupby(["feature", "level"], sort=False)}
+        for (feature, level), log_ratio in by_group.items():
+            rows.append(_tradeoff_row(world, feature, level, "fpr_ratio", _interval(log_ratio, log=True)))
+        if by_group:  # the group furthest from the rest (of a binary feature's two, the one above 1), as >= 1
+            (feature, level), log_ratio = max(
+                by_group.items(), key=lambda kv: (round(abs(np.nanmean(kv[1])), 9), np.nanmean(kv[1]) > 0)
+            )
+            side = np.sign(np.nanmean(log_ratio)) or 1.0
+            largest = _interval(side * log_ratio, log=True)
+            rows.append(_tradeoff_row(world, feature, level, "largest_fpr_ratio", largest))
+        if world == "baseline":
+            continue
+        inv = disparate_impact_table(runs, world).query("outcome == 'investigations_per_1000'")
+        for r in inv.itertuples():
+            interval = (r.effect, r.effect_lower, r.effect_upper)
+            rows.append(_tradeoff_row(world, r.feature, r.level, "investigations_effect_per_1000", interval))
+    return pd.DataFrame(rows)
+
+
+def _tradeoff_row(world: str, feature: str, level: str, measure: str, interval: tuple[float, ...]) -> dict:
+    value, lower, upper = interval
+    return {
+        "world": world,
+        "feature": feature,
+        "level": level,
+        "measure": measure,
+        "value": value,
+        "lower": lower,
+        "upper": upper,
+    }

@@ -5,7 +5,18 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from sim.audit import decided_reports, disparate_impact_table, fairness_table, group_metrics, run_audit
+from sim.audit import (
+    calibration_table,
+    decided_reports,
+    disparate_impact_table,
+    fairness_table,
+    group_metrics,
+    over_time_table,
+    run_audit,
+    tradeoff_table,
+    yearly_metrics,
+)
+from sim.config.validate import ConfigError
 from sim.model import simulate
 from sim.registry import compose_config
 from sim.tables import Tables
@@ -43,24 +54,53 @@ def test_group_metrics_agree_with_a_direct_count_from_the_event_log(tool_world):
     assert got[("sex", "girl", "screen_in_rate")] == pytest.approx(taken.mean(), abs=1e-12)
 
 
+def test_yearly_metrics_are_the_group_metrics_of_each_years_reports(tool_world):
+    r = decided_reports(tool_world, "placed_12m")
+    yearly = yearly_metrics(r).set_index(["year", "feature", "level", "metric"])["group"]
+    assert sorted(yearly.index.get_level_values("year").unique()) == sorted(r["year"].unique())
+    for year, part in r.groupby("year"):
+        single = part[part["single_parent"]]
+        fpr = single.loc[single["y"] == 0, "investigated"].mean()
+        assert yearly[(year, "single_parent", "yes", "fpr")] == pytest.approx(fpr, abs=1e-12)
+
+
+def test_an_audit_scenario_that_changes_an_unknown_setting_fails_at_start_naming_it():
+    with pytest.raises(ConfigError, match=r"audit\.scenarios\.mine\.threshold is not allowed"):
+        compose_config(["experiment=audit", "+audit.scenarios.mine={threshold: 2}"])
+    with pytest.raises(ConfigError, match=r"audit\.scenarios\.retrained\.retrain_every_years = -1 is not allowed"):
+        compose_config(["experiment=audit", "audit.scenarios.retrained.retrain_every_years=-1"])
+
+
 @pytest.fixture(scope="module")
 def unfollowed() -> list[dict]:
-    return run_audit(compose_config([*WORLD, "policy.risk_tool.adherence=0"]), replications=2, workers=1)
+    """Two replications of a tool nobody follows, and beside it the same tool retrained every year."""
+    cfg = compose_config([*WORLD, "policy.risk_tool.adherence=0"])
+    retrained = compose_config([*WORLD, "policy.risk_tool.adherence=0", "policy.risk_tool.retrain_every_years=1"])
+    return run_audit(cfg, replications=2, workers=1, also={"retrained": retrained})
 
 
 def test_a_tool_nobody_follows_has_no_disparate_impact_at_all(unfollowed):
-    impact = disparate_impact_table(unfollowed)
-    assert len(impact) > 0
-    assert (impact["effect"] == 0).all() and (impact["baseline"] == impact["tool"]).all()
-    fpr = fairness_table(unfollowed).query("metric == 'fpr'")
-    np.testing.assert_array_equal(fpr["ratio"].round(12), fpr["twin_ratio"].round(12))
-    assert not fpr["flagged"].any()
+    for world in ("tool", "retrained"):
+        impact = disparate_impact_table(unfollowed, world)
+        assert len(impact) > 0
+        assert (impact["effect"] == 0).all() and (impact["baseline"] == impact["tool"]).all()
+        fpr = fairness_table(unfollowed, world).query("metric == 'fpr'")
+        np.testing.assert_array_equal(fpr["ratio"].round(12), fpr["twin_ratio"].round(12))
+        assert not fpr["flagged"].any()
+    tradeoffs = tradeoff_table(unfollowed, ["tool", "retrained"]).set_index(["world", "feature", "level", "measure"])
+    effects = tradeoffs.xs("investigations_effect_per_1000", level="measure")["value"]
+    assert len(effects) == 2 * 14 and (effects == 0).all()
+    largest = tradeoffs.xs("largest_fpr_ratio", level="measure")["value"]
+    assert largest.xs("tool").to_dict() == pytest.approx(largest.xs("baseline").to_dict(), rel=1e-12)
 
 
 def test_the_audit_tables_have_the_documented_columns(unfollowed):
     docs = documented_columns()
     assert list(fairness_table(unfollowed).columns) == list(docs["fairness.csv"])
     assert list(disparate_impact_table(unfollowed).columns) == list(docs["disparate_impact.csv"])
+    assert list(over_time_table(unfollowed).columns) == list(docs["fairness_over_time.csv"])
+    assert list(calibration_table(unfollowed).columns) == list(docs["calibration_by_group.csv"])
+    assert list(tradeoff_table(unfollowed, ["tool", "retrained"]).columns) == list(docs["tradeoffs.csv"])
 
 
 @pytest.mark.slow

@@ -330,7 +330,7 @@ def test_python_m_sim_report_refuses_a_folder_that_is_no_run(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "sim.report", str(tmp_path)], capture_output=True, text=True,
                           cwd=ROOT, check=False)  # fmt: skip
     assert proc.returncode == 2
-    assert "neither comparison.parquet nor diagnosands.csv" in proc.stderr
+    assert "neither comparison.parquet, diagnosands.csv nor fairness.parquet" in proc.stderr
 
 
 @pytest.mark.slow  # simulates the default world's twins (about 20 s)

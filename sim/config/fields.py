@@ -141,5 +141,12 @@ def choice(default: str, allowed: tuple[str, ...], doc: str) -> Any:
     return dataclasses.field(default=default, metadata={"check": None, "choices": allowed, "doc": doc})
 
 
+def subset(default: list[str], allowed: tuple[str, ...], doc: str) -> Any:
+    """A list of distinct options, each one of ``allowed`` (empty: none)."""
+    return dataclasses.field(
+        default_factory=lambda d=default: list(d), metadata={"check": None, "subset_of": allowed, "doc": doc}
+    )
+
+
 def section(factory: Callable[[], Any], doc: str) -> Any:
     return dataclasses.field(default_factory=factory, metadata={"check": None, "doc": doc})

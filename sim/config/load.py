@@ -90,6 +90,8 @@ def _unknown_key_message(full_key: str, object_type: Any) -> str:
     key = full_key.rsplit(".", 1)[-1]
     parent = full_key.rsplit(".", 1)[0] if "." in full_key else "the top level"
     allowed = _allowed_keys(object_type)
+    if object_type is dict:
+        return f"unknown config key '{full_key}': {parent} is a mapping; add a new entry with +{full_key}=..."
     close = difflib.get_close_matches(key, allowed, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     return f"unknown config key '{full_key}'{hint}; allowed keys in {parent}: {', '.join(allowed)}"
@@ -228,6 +230,7 @@ def validate_config(cfg: Config, plugins: Plugins) -> Config:
                 f"compare.scenarios[{i}] = {scenario!r} is not allowed: use baseline, a policy "
                 f"({', '.join(sorted(plugins.policies))}) or policies joined by +"
             )
+    _check_audit_scenarios(cfg, plugins)
     cw = cfg.world.agency.caseworkers
     if cw.max_caseload < cw.nominal_caseload:
         raise ConfigError(
@@ -235,6 +238,31 @@ def validate_config(cfg: Config, plugins: Plugins) -> Config:
             f"nominal_caseload ({cw.nominal_caseload})"
         )
     return cfg
+
+
+def _check_audit_scenarios(cfg: Config, plugins: Plugins) -> None:
+    """Each of ``audit.scenarios`` changes only settings the risk tool has, to allowed values."""
+    tool = plugins.policies.get("risk_tool")
+    if tool is None:
+        return
+    base = cfg.policy.get("risk_tool") or tool()
+    fields = {f.name for f in dataclasses.fields(tool)}
+    for name, changes in cfg.audit.scenarios.items():
+        key = f"audit.scenarios.{name}"
+        if name in ("tool", "baseline"):
+            raise ConfigError(f"{key} is not allowed: 'tool' and 'baseline' name the audited tool and its twin")
+        if not isinstance(changes, dict):
+            raise ConfigError(f"{key} = {changes!r} is not allowed: must map policy.risk_tool settings to values")
+        unknown = sorted(set(changes) - fields)
+        if unknown:
+            raise ConfigError(
+                f"{key}.{unknown[0]} is not allowed: not a setting of policy.risk_tool (allowed: "
+                f"{', '.join(sorted(fields))})"
+            )
+        try:
+            validate(dataclasses.replace(base, **changes), key)
+        except TypeError as exc:
+            raise ConfigError(f"{key} is not allowed: {exc}") from None
 
 
 def to_config(cfg: DictConfig, plugins: Plugins) -> Config:

@@ -31,6 +31,8 @@ its value is in `docs/assumptions.md`; the source ids in the meanings (such as K
 def _allowed(meta: dict[str, Any], default: Any) -> str:
     if "choices" in meta:
         return "one of " + ", ".join(f"`{c}`" for c in meta["choices"])
+    if "subset_of" in meta:
+        return "list of any of " + ", ".join(f"`{c}`" for c in meta["subset_of"])
     check = meta.get("check")
     if not check:
         return "true / false" if isinstance(default, bool) else "text"
@@ -43,6 +45,8 @@ def _allowed(meta: dict[str, Any], default: Any) -> str:
 
 
 def _fmt(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_fmt(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(_fmt(v) for v in value) + "]"
     if isinstance(value, float):

@@ -52,7 +52,7 @@ class HouseholdFeaturesConfig:
     )
     unemployed_share: float = share(0.12, "households where no parent is in work (assumption)")
     psychiatric_share: float = share(0.09, "households where a parent had psychiatric contact (assumption)")
-    single_parent_share: float = share(0.20, "single-parent households among households with children")
+    single_parent_share: float = share(0.20, "single-parent households among households with children (assumption)")
     loading: float = correlation(
         0.65, "correlation of each recorded feature's latent propensity with household disadvantage"
     )
@@ -545,12 +545,35 @@ class ReportConfig:
     )
 
 
+#: The scenarios of the public debate on risk tools an audit runs by default (``audit.scenarios``): a retrained
+#: tool, tools without the features critics of Gladsaxe objected to, thresholds set apart for the group the tool
+#: moves most, and a tool trained on reports over-representing one source.
+AUDIT_SCENARIOS: dict[str, dict[str, Any]] = {
+    "retrained": {"retrain_every_years": 1},
+    "without_psychiatric_unemployment": {"drop_features": ["parent_psychiatric", "parent_unemployed"]},
+    "without_parent_data": {
+        "drop_features": ["parent_education", "parent_unemployed", "parent_psychiatric", "single_parent"]
+    },
+    "thresholds_by_psychiatric": {"group_thresholds": "parent_psychiatric"},
+    "police_over_represented": {"training_source": "police", "training_source_weight": 3.0},
+}
+
+
 @dataclass
 class AuditConfig:
     """The risk tool's counterfactual fairness audit (``experiment=audit``)."""
 
     replications: int = positive_count(10, "pairs of worlds (with the risk tool and its twin without)")
     workers: int = count(0, "parallel processes for replications; 0 uses every core")
+    scenarios: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: {name: dict(changes) for name, changes in AUDIT_SCENARIOS.items()},
+        metadata={
+            "doc": "the public debate's alternatives, each the audited tool with some policy.risk_tool settings "
+            "changed (name: {setting: value}), simulated beside it on the same seeds and twin: add one with "
+            "+audit.scenarios.<name>={...}, drop one with ~audit.scenarios.<name>"
+        },
+    )
+    with_scenarios: bool = flag(True, "simulate audit.scenarios; false audits the tool alone (quicker)")
 
 
 @dataclass

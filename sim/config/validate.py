@@ -41,6 +41,12 @@ def validate(node: Any, path: str = "") -> None:
             continue
         if "choices" in meta and value not in meta["choices"]:
             raise ConfigError(f"{key} = {_fmt(value)} is not allowed: choose one of {', '.join(meta['choices'])}")
+        if "subset_of" in meta:
+            allowed = meta["subset_of"]
+            if not isinstance(value, list) or any(v not in allowed for v in value) or len(set(value)) != len(value):
+                raise ConfigError(
+                    f"{key} = {_fmt(value)} is not allowed: must be a list of distinct values from {', '.join(allowed)}"
+                )
         check = meta.get("check")
         if not check:
             continue

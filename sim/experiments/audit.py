@@ -1,8 +1,12 @@
 """``experiment=audit``: the risk tool's counterfactual fairness audit (``sim/audit.py``, docs/audit.md).
 
-Writes ``fairness.parquet/.csv`` (each recorded group's AUC, calibration and error rates at the decision in use,
-against the rest of the reports, in the tool's world and its twin) and ``disparate_impact.parquet/.csv`` (what
-the tool changed for each group's children), and prints the flagged groups.
+Simulates the tool, its twin without it and the public debate's alternatives (``audit.scenarios``) over
+``audit.replications`` paired replications and writes, as Parquet and CSV: ``fairness`` (each recorded group's
+AUC, calibration and error rates at the decision in use, against the rest of the reports, in the tool's world and
+its twin, with the flags), ``disparate_impact`` (what the tool changed for each group's children),
+``fairness_over_time`` (the group metrics year by year, retrained tools included), ``calibration_by_group`` and
+``tradeoffs`` (accuracy against disparity for the tool and each alternative); then ``report.html`` for an ethics or
+data-protection review, and prints the flagged groups.
 """
 
 from __future__ import annotations
@@ -12,10 +16,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.audit import disparate_impact_table, fairness_table, run_audit
+from sim.audit import (
+    calibration_table,
+    disparate_impact_table,
+    fairness_table,
+    over_time_table,
+    run_audit,
+    scenario_configs,
+    tradeoff_table,
+)
 from sim.config.schema import Config
 from sim.experiments.compare import write_both
 from sim.policies import POLICIES
+from sim.report import write_report
 
 
 def run(cfg: Config, out_dir: Path) -> list[Path]:
@@ -26,10 +39,21 @@ def run(cfg: Config, out_dir: Path) -> list[Path]:
         f"Auditing the risk tool on world '{cfg.world.name}' ({cfg.world.children:,} children, {cfg.world.years} "
         f"years after {cfg.world.burn_in_years} of burn-in, {cfg.world.law}), {a.replications} paired replications:"
     )
-    runs = run_audit(cfg, a.replications, a.workers)
+    scenarios = scenario_configs(cfg) if a.with_scenarios else {}
+    if scenarios:
+        print(f"  with the scenarios {', '.join(scenarios)} beside the tool, on the same seeds and twin")
+    runs = run_audit(cfg, a.replications, a.workers, also=scenarios)
     fairness = fairness_table(runs)
     impact = disparate_impact_table(runs)
-    files = write_both(out_dir, "fairness", fairness) + write_both(out_dir, "disparate_impact", impact)
+    tables = {
+        "fairness": fairness,
+        "disparate_impact": impact,
+        "fairness_over_time": over_time_table(runs),
+        "calibration_by_group": calibration_table(runs),
+        "tradeoffs": tradeoff_table(runs, ["tool", *scenarios]),
+    }
+    files = [path for name, table in tables.items() for path in write_both(out_dir, name, table)]
+    files += write_report(out_dir, cfg.report.language)
     print(render(fairness, impact))
     print(f"Results in {out_dir}")
     return files

@@ -48,7 +48,7 @@ from sim.agency.decisions import placement_offset
 from sim.agency.report_table import report_table
 from sim.calendar import DAYS_PER_MONTH
 from sim.config.evidence import assumed, setting
-from sim.config.fields import choice, count, nonnegative, number, probability, share
+from sim.config.fields import choice, count, nonnegative, number, positive, probability, share, subset
 from sim.config.schema import SOURCES
 from sim.hooks import Context, Policy, PolicyConfig
 from sim.policies.base import register
@@ -164,8 +164,28 @@ def features_of(reports: pd.DataFrame) -> np.ndarray:
     )
 
 
-#: The groups a planted bias can target (``planted_bias_group``), each a recorded feature of the report.
+#: The groups a planted bias can target (``planted_bias_group``) and thresholds can be set apart for
+#: (``group_thresholds``), each a recorded feature of the report.
 PLANTABLE = ("single_parent", "parent_unemployed", "parent_psychiatric", "basic_education", "girl")
+#: The recorded features the tool can be built without (``drop_features``), and the columns of :data:`FEATURES`
+#: each one removes.
+DROPPABLE: dict[str, tuple[str, ...]] = {
+    "parent_education": ("education_basic", "education_vocational"),
+    "parent_unemployed": ("parent_unemployed",),
+    "parent_psychiatric": ("parent_psychiatric",),
+    "single_parent": ("single_parent",),
+    "sex": ("boy",),
+    "age": ("age_6_11", "age_12_17", "age"),
+}
+
+
+def in_group(reports: pd.DataFrame, group: str) -> np.ndarray:
+    """Which rows of ``reports.parquet`` belong to ``group`` (one of :data:`PLANTABLE`)."""
+    if group == "girl":
+        return (reports["sex"] == "girl").to_numpy()
+    if group == "basic_education":
+        return (reports["parent_education"] == "basic").to_numpy()
+    return reports[group].to_numpy(dtype=bool)
 
 
 @dataclass
@@ -223,6 +243,30 @@ class RiskToolConfig(PolicyConfig):
         "for audits: log-odds added to the score of every report in planted_bias_group, a bias with no link to need",
         setting(-3.0, 3.0, "0 in use; a known bias that a fairness audit must find (experiment=audit)"),
     )
+    drop_features: list[str] = subset(
+        [],
+        tuple(DROPPABLE),
+        "recorded features the tool is built without (the public debate on Gladsaxe asked to leave out parents' "
+        "psychiatric contact and unemployment); the rest of the features still carry what they correlate with",
+    )
+    group_thresholds: str = choice(
+        "none",
+        ("none", *PLANTABLE),
+        "none: one set of decile cut-points for every report; a group: cut-points set apart for its members and "
+        "the rest, each from the training reports its target did not follow, so the score's false-positive rates "
+        "are equal between them at every decile",
+    )
+    training_source: str = choice(
+        "police",
+        SOURCES,
+        "with training_source_weight: the source whose reports are over- (or under-) represented in training",
+    )
+    training_source_weight: float = positive(
+        1.0,
+        "weight of training_source's reports when the tool is fitted: above 1, a training set in which that source "
+        "is over-represented, a label biased toward the families it reports",
+        setting(0.1, 10.0, "1: the reports as they came; a fairness audit's scenario otherwise"),
+    )
     planted_bias_group: str = choice(
         "single_parent",
         PLANTABLE,
@@ -240,9 +284,12 @@ class _Model:
     scale: np.ndarray
     coef: np.ndarray
     intercept: float
+    keep: np.ndarray | None  # which columns of FEATURES the model reads (None: all)
 
     def score(self, x: np.ndarray) -> np.ndarray:
-        """Predicted probabilities for rows ``x``: the pipeline's predict_proba, without its overhead."""
+        """Predicted probabilities for rows ``x`` (every column of FEATURES): the pipeline's predict_proba on the
+        kept columns, without its overhead."""
+        x = x if self.keep is None else x[:, self.keep]
         z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
 
@@ -264,7 +311,7 @@ class RiskTool(Policy):
         )
         self.label = LABEL[self.cfg.target]
         self.models: dict[int, _Model] = {}
-        self.cuts = np.array([])
+        self.cuts: dict[bool, np.ndarray] = {}  # decile cut-points, by membership of group_thresholds' group
         self.judgement_at_decile = np.array([])
         # response: inform. The last 12 months' screenings (month -> rows of report id, own judgement, decile,
         # open case, below the acute bar) and, fitted on them each month, the two quantile maps (per open case:
@@ -274,6 +321,7 @@ class RiskTool(Policy):
         self.keyed = ctx.streams.keyed("policy", self.name)
         self.scores: list[tuple] = []
         self.trainings: list[dict[str, float]] = []
+        self.coefficients: list[tuple[int, int, str, float]] = []
 
     # ---------------------------------------------------------------- training
     def on_month(self, month: int) -> None:
@@ -300,29 +348,67 @@ class RiskTool(Policy):
         if any(usable[f"{label}_{h}m"].nunique() < 2 for h in HORIZONS):
             return  # too few whole 12-month windows yet (a short burn-in): try again next month
         x = features_of(usable)
+        dropped = {col for name in c.drop_features for col in DROPPABLE[name]}
+        keep = np.array([f not in dropped for f in FEATURES]) if dropped else None
+        fit_params = {}
+        if c.training_source_weight != 1.0:
+            weight = np.where(usable["source"] == c.training_source, c.training_source_weight, 1.0)
+            fit_params["logisticregression__sample_weight"] = weight
         models = {}
         for h in HORIZONS:
             y = usable[f"{label}_{h}m"].to_numpy(dtype=float)
             pipe = make_pipeline(StandardScaler(), LogisticRegression(C=c.regularisation, max_iter=2000))
-            pipe.fit(x, y.astype(int))
+            pipe.fit(x if keep is None else x[:, keep], y.astype(int), **fit_params)
             scaler, logreg = pipe[0], pipe[-1]
-            models[h] = _Model(pipe, scaler.mean_, scaler.scale_, logreg.coef_[0], float(logreg.intercept_[0]))
+            models[h] = _Model(pipe, scaler.mean_, scaler.scale_, logreg.coef_[0], float(logreg.intercept_[0]), keep)
         self.models = models
+        names = [
+            f for f, kept in zip(FEATURES, keep if keep is not None else [True] * len(FEATURES), strict=True) if kept
+        ]
+        for h, model in models.items():
+            self.coefficients += [
+                (len(self.trainings) + 1, h, f, float(b)) for f, b in zip(names, model.coef, strict=True)
+            ]
         score12 = self.models[12].score(x)
-        self.cuts = np.quantile(score12, np.arange(1, 10) / 10)
+        self.cuts = self._cut_points(usable, score12)
         self.judgement_at_decile = np.quantile(usable["screening_judgement"].dropna(), (np.arange(10) + 0.5) / 10)
         self._recent_from(reports, month)
         self._fit_maps(month)
         y12 = usable[f"{label}_12m"].astype(int)
+        source = (usable["source"] == c.training_source).to_numpy()
+        weight = fit_params.get("logisticregression__sample_weight", np.ones(len(usable)))
         self.trainings.append(
             {
                 "month": month,
                 "target": f"{label}_12m",
                 "reports": len(usable),
+                "features": len(names),
+                "training_source_share": float(source.mean()),
+                "training_source_weighted_share": float(weight[source].sum() / weight.sum()),
                 "base_rate_12m": float(y12.mean()),
                 "auc_12m_train": float(roc_auc_score(y12, score12)),
             }
         )
+
+    def _cut_points(self, usable: pd.DataFrame, score12: np.ndarray) -> dict[bool, np.ndarray]:
+        """The 12-month score's decile cut-points among the training reports: one set for all (under both keys),
+        or with ``group_thresholds`` one for the group's members (True) and one for the rest (False), each from
+        the reports its target did not follow (equal false-positive rates at every decile)."""
+        deciles = np.arange(1, 10) / 10
+        if self.cfg.group_thresholds == "none":
+            cuts = np.quantile(score12, deciles)
+            return {True: cuts, False: cuts}
+        member = in_group(usable, self.cfg.group_thresholds)
+        negative = usable[f"{self.label}_12m"].to_numpy() == 0
+        return {m: np.quantile(score12[(member == m) & negative], deciles) for m in (True, False)}
+
+    def _deciles(self, score12: np.ndarray, member: np.ndarray) -> np.ndarray:
+        """Deciles (1-10) of 12-month scores, each against the cut-points of its row's group."""
+        out = np.empty(len(score12), dtype=int)
+        for m in (True, False):
+            rows = member == m
+            out[rows] = np.searchsorted(self.cuts[m], score12[rows], side="right") + 1
+        return out
 
     def _recent_from(self, reports: pd.DataFrame, month: int) -> None:
         """The last 12 months' screenings as the maps need them, scored by the model just trained. At the first
@@ -330,7 +416,8 @@ class RiskTool(Policy):
         recorded are kept and only the deciles are scored again."""
         own = {row[0]: row[1] for rows in self.recent.values() for row in rows}
         window = reports[(reports["month"] >= month - 12) & reports["screening_judgement"].notna()]
-        deciles = np.searchsorted(self.cuts, self.models[12].score(features_of(window)), side="right") + 1
+        member = self._members(window)
+        deciles = self._deciles(self.models[12].score(features_of(window)), member)
         judgements = window["report_id"].map(own).fillna(window["screening_judgement"]).to_numpy(dtype=float)
         below = judgements < self.acute_bar(window["age"].to_numpy(dtype=float))
         self.recent = {}
@@ -375,9 +462,15 @@ class RiskTool(Policy):
             return True
         return self.keyed.uniform(household, 0, 0, 0) < self.cfg.share_shown
 
-    def _planted(self, child: int, household: int) -> bool:
-        """Is this report in ``planted_bias_group``?"""
-        pop, group = self.ctx.world.pop, self.cfg.planted_bias_group
+    def _members(self, reports: pd.DataFrame) -> np.ndarray:
+        """Which rows of ``reports`` fall under the group's own cut-points (all False without group thresholds)."""
+        if self.cfg.group_thresholds == "none":
+            return np.zeros(len(reports), dtype=bool)
+        return in_group(reports, self.cfg.group_thresholds)
+
+    def _member(self, group: str, child: int, household: int) -> bool:
+        """Is the report on ``child`` of ``household`` in ``group`` (one of PLANTABLE)?"""
+        pop = self.ctx.world.pop
         if group == "girl":
             return bool(pop.child_sex[child] != 1)
         if group == "basic_education":
@@ -412,9 +505,10 @@ class RiskTool(Policy):
             [pop.hh_single_parent[hh]],
         )
         s3, s12 = float(self.models[3].score(x)[0]), float(self.models[12].score(x)[0])
-        if self.cfg.planted_bias != 0.0 and self._planted(child, hh):
+        if self.cfg.planted_bias != 0.0 and self._member(self.cfg.planted_bias_group, child, hh):
             s3, s12 = (1.0 / (1.0 + math.exp(-(math.log(s / (1.0 - s)) + self.cfg.planted_bias))) for s in (s3, s12))
-        decile = int(np.searchsorted(self.cuts, s12, side="right")) + 1
+        own_cuts = self.cfg.group_thresholds != "none" and self._member(self.cfg.group_thresholds, child, hh)
+        decile = int(np.searchsorted(self.cuts[own_cuts], s12, side="right")) + 1
         shown = self.shown(hh)
         self.scores.append((report.report_id, s3, s12, decile, shown, len(self.trainings)))
         self.ctx.log.add(
@@ -458,6 +552,9 @@ class RiskTool(Policy):
             "risk_tool_performance": performance(scored, self.label),
             "risk_tool_calibration": calibration_by_decile(scored, self.label),
             "risk_tool_training": pd.DataFrame(self.trainings),
+            "risk_tool_coefficients": pd.DataFrame(
+                self.coefficients, columns=["model", "horizon_months", "feature", "coefficient"]
+            ),
         }
 
 

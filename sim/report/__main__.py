@@ -1,6 +1,6 @@
-"""``python -m sim.report <run folder> [--language da]``: render a finished comparison's or design diagnosis's
-report again (a diagnosis run's or a sweep's folder), e.g. in the other language, as ``report.<language>.html``
-beside the original (the run's manifest is left as it is)."""
+"""``python -m sim.report <run folder> [--language da]``: render a finished comparison's, audit's or design
+diagnosis's report again (a diagnosis run's or a sweep's folder), e.g. in the other language, as
+``report.<language>.html`` beside the original (the run's manifest is left as it is)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ from sim.runfolder import atomic_write_text
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sim.report", description=__doc__)
     parser.add_argument(
-        "folder", type=Path, help="a comparison's or a diagnosis's run folder (comparison.parquet, diagnosands.csv)"
+        "folder",
+        type=Path,
+        help="a comparison's, audit's or diagnosis's run folder (comparison.parquet, fairness.parquet, "
+        "diagnosands.csv)",
     )
     parser.add_argument("--language", choices=LANGUAGES, default="en", help="language of the report")
     parser.add_argument("--out", type=Path, default=None, help="file to write (default: report.<language>.html)")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sim.report.audit import audit_tables, build_audit_context, is_audit, load_audit_inputs
 from sim.report.build import build_context, report_tables
 from sim.report.diagnosis import build_diagnosis_context, diagnosis_tables, is_diagnosis, load_diagnosis_inputs
 from sim.report.inputs import ReportInputs, load_inputs
@@ -41,16 +42,20 @@ def render_inputs(inputs: ReportInputs, language: str) -> tuple[str, dict[str, A
 
 
 def render_folder(folder: Path, language: str, inputs: Any = None) -> tuple[str, dict[str, Any]]:
-    """The HTML and tables of a finished run folder: a comparison's (``comparison.parquet``) or a design
-    diagnosis's (``diagnosands.csv``; ``inputs`` as already read, e.g. with a sweep's chosen size)."""
+    """The HTML and tables of a finished run folder: a comparison's (``comparison.parquet``), an audit's
+    (``fairness.parquet``) or a design diagnosis's (``diagnosands.csv``; ``inputs`` as already read, e.g. with a
+    sweep's chosen size)."""
 
     folder = Path(folder)
     if inputs is None and (folder / "comparison.parquet").exists():
         return render_inputs(load_inputs(folder), language)
+    if inputs is None and is_audit(folder):
+        audit = load_audit_inputs(folder)
+        return render_html(build_audit_context(audit, language)), audit_tables(audit)
     if inputs is None and not is_diagnosis(folder):
         raise FileNotFoundError(
-            f"{folder} holds neither comparison.parquet nor diagnosands.csv: not a comparison's or a diagnosis's "
-            "run folder"
+            f"{folder} holds neither comparison.parquet, diagnosands.csv nor fairness.parquet: not a comparison's, "
+            "a diagnosis's or an audit's run folder"
         )
     inputs = inputs if inputs is not None else load_diagnosis_inputs(folder)
     tables = diagnosis_tables(inputs)
