@@ -15,8 +15,9 @@ and what only the twins show:
   same metrics in the twin without the tool (its screeners' own decisions; AUC and calibration need the score,
   so they are the tool world's only) say which disparities the tool made.
 - **Disparate impact** (:func:`group_counts`): for every feature level, what the tool changed for the group's
-  children, per 1,000 child-years of the group: investigations, measures and placements started, and the share
-  of the extra investigations that went to children not faring badly when reported (who did not need them).
+  children, per 1,000 child-years of the group: investigations, measures and placements started, re-reports,
+  the years spent faring badly, and the share of the extra investigations that went to children not faring badly
+  when reported (who did not need them).
 
 Over replications every quantity has a mean and a 95% Monte Carlo interval (Student t; ratios on the log scale).
 A group is **flagged** when its false-positive rate ratio in the tool's world lies outside [0.8, 1.25] (the
@@ -66,7 +67,11 @@ TAKEN_FURTHER = ("advice", "investigation", "acute")
 INVESTIGATED = ("investigation", "acute")
 RATE_METRICS = ("fpr", "fnr", "screen_in_rate", "investigation_rate")
 SCORE_METRICS = ("auc", "mean_predicted", "observed", "calibration")
-COUNTS = ("investigations", "measures", "placements", "investigations_not_in_need")
+#: What the disparate impact counts for each group (per 1,000 child-years): starts of investigations, measures and
+#: placements, re-reports (a report on a child reported before), the years the children spent faring badly; and the
+#: investigations opened by a report on a child not faring badly then.
+OUTCOMES = ("investigations", "measures", "placements", "rereports", "years_faring_badly")
+COUNTS = (*OUTCOMES, "investigations_not_in_need")
 
 
 def groups(frame: pd.DataFrame, intersections: bool = True) -> pd.DataFrame:
@@ -216,9 +221,10 @@ def yearly_metrics(r: pd.DataFrame) -> pd.DataFrame:
 
 
 def group_counts(t: Tables, households: pd.DataFrame) -> pd.DataFrame:
-    """Per feature level (single features): the group's child-years in the observation period and its
-    investigations, measures and placements started, and investigations opened by a report on a child not
-    faring badly then (``investigations_not_in_need``)."""
+    """Per feature level (single features): the group's child-years in the observation period, its
+    investigations, measures and placements started, its re-reports (reports on a child reported before), the
+    years its children spent faring badly (month starts ÷ 12), and investigations opened by a report on a child
+    not faring badly then (``investigations_not_in_need``)."""
     hh = households.set_index("household_id")
     panel = t.observed(t.panel)
     children = t.children.set_index("child_id")
@@ -239,6 +245,7 @@ def group_counts(t: Tables, households: pd.DataFrame) -> pd.DataFrame:
 
     years = groups(frame(panel["child_id"], panel["household_id"], panel["age"]), intersections=False)
     years["child_years"] = panel["months_present"].to_numpy() / 12.0
+    years["years_faring_badly"] = panel["months_faring_badly"].to_numpy() / 12.0
     opening = ev.loc[ev["event"] == "case_open", ["case_id", "report_id"]].set_index("case_id")["report_id"]
     in_need = t.reports.set_index("report_id")["faring_badly_0m"]
     kinds = {
@@ -253,14 +260,17 @@ def group_counts(t: Tables, households: pd.DataFrame) -> pd.DataFrame:
         name: groups(frame(e["child_id"], e["household_id"], pd.Series(t.age_at(e["child_id"], e["time"]))), False)
         for name, e in kinds.items()
     }
+    reports = t.observed(t.reports)
+    grouped["rereports"] = groups(reports[reports["prior_reports_child"] > 0], intersections=False)
     rows = []
     for feature in FEATURES:
-        child_years = years.groupby(feature)["child_years"].sum()
+        summed = years.groupby(feature)[["child_years", "years_faring_badly"]].sum()
         counted = {name: g[feature].value_counts() for name, g in grouped.items()}
-        for level, cy in child_years.items():
+        for level, cy in summed.iterrows():
             rows.append(
-                {"feature": feature, "level": level, "child_years": float(cy)}
+                {"feature": feature, "level": level, "child_years": float(cy["child_years"])}
                 | {name: float(c.get(level, 0)) for name, c in counted.items()}
+                | {"years_faring_badly": float(cy["years_faring_badly"])}
             )
     return pd.DataFrame(rows)
 
@@ -461,7 +471,7 @@ def disparate_impact_table(runs: list[dict], world: str = "tool") -> pd.DataFram
             for name in COUNTS
             for w in ("baseline", "tool")
         }
-        for name in ("investigations", "measures", "placements"):
+        for name in OUTCOMES:
             effect = (rate[(name, "tool")] - rate[(name, "baseline")]).to_numpy(dtype=float)
             mean, lo, hi = mc_interval(effect)
             share = math.nan

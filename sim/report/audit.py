@@ -357,11 +357,17 @@ def impact_section(inputs: AuditInputs, t: Locale, w: Words) -> Section:
             cell(w.signed(inv["effect"]), w.ci(inv["effect_lower"], inv["effect_upper"], w.signed)),
             cell(not_in_need(inv, t)),
         ]
-        for outcome in ("measures_per_1000", "placements_per_1000"):
+        for outcome in (
+            "measures_per_1000",
+            "placements_per_1000",
+            "rereports_per_1000",
+            "years_faring_badly_per_1000",
+        ):
             r = impact.loc[(feature, level, outcome)]
             cells.append(cell(w.signed(r["effect"]), w.ci(r["effect_lower"], r["effect_upper"], w.signed)))
         rows.append({"cells": cells})
-    keys = ("group", "child_years", "baseline", "effect", "not_in_need", "measures", "placements")
+    keys = ("group", "child_years", "baseline", "effect", "not_in_need", "measures", "placements", "rereports")
+    keys += ("faring_badly",)
     headers = [t(f"audit.impact.headers.{h}") for h in keys]
     return _section(
         "impact",
