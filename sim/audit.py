@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import replace
@@ -44,7 +43,7 @@ from scipy import stats
 
 from sim.config.schema import PLACEMENT_TYPES, Config
 from sim.model import SimulationResult, simulate_variants
-from sim.parallel import process_pool
+from sim.parallel import parallel_map
 from sim.policies.risk_tool import LABEL
 from sim.rng import replication_seeds
 from sim.scenarios import mc_interval
@@ -370,13 +369,7 @@ def run_audit(
     (another setting of the tool, the same world and seeds), sharing each replication's twin."""
     cfgs = {"tool": cfg, **(also or {})}
     seeds = replication_seeds(cfg.seed, replications)
-    if pool is not None:
-        return list(pool.map(replicate, [cfgs] * replications, seeds))
-    workers = min(workers or os.cpu_count() or 1, replications)
-    if workers <= 1:
-        return [replicate(cfgs, s) for s in seeds]
-    with process_pool(workers) as own:
-        return run_audit(cfg, replications, also=also, pool=own)
+    return list(parallel_map(replicate, [cfgs] * replications, seeds, workers=workers, pool=pool))
 
 
 def _log_ratio(a: pd.Series, b: pd.Series) -> np.ndarray:

@@ -24,8 +24,8 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -90,6 +90,24 @@ def process_pool(
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown()
+
+
+def parallel_map(
+    fn: Callable[..., Any], *iterables: Iterable[Any], workers: int = 0, pool: Executor | None = None
+) -> Iterator[Any]:
+    """``map(fn, *iterables)``, results in order: on ``pool`` if given, else on a new :func:`process_pool` of
+    ``workers`` processes (0: every core; never more than there are items), or in this process when that is
+    one. A generator: the pool it makes lives until the results are consumed."""
+    args = [list(it) for it in iterables]
+    if pool is not None:
+        yield from pool.map(fn, *args)
+        return
+    workers = min(workers or os.cpu_count() or 1, len(args[0]) if args else 0)
+    if workers <= 1:
+        yield from map(fn, *args)
+        return
+    with process_pool(workers) as own:
+        yield from own.map(fn, *args)
 
 
 CAN_FORK = hasattr(os, "fork")

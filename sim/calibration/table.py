@@ -9,7 +9,6 @@ whose role is ``input`` (a figure the world is built to reproduce) gets the stat
 from __future__ import annotations
 
 import math
-import os
 from concurrent.futures import Executor
 from dataclasses import replace
 
@@ -20,7 +19,7 @@ from scipy import stats
 from sim.calibration.metrics import DIRECTIONS, METRICS
 from sim.config.schema import Config
 from sim.model import simulate
-from sim.parallel import process_pool
+from sim.parallel import parallel_map
 from sim.rng import replication_seeds
 from sim.tables import Tables
 
@@ -42,14 +41,8 @@ def run_replications(
     """Metrics of ``replications`` independent worlds, in parallel over ``workers`` processes (0: all cores)
     or on an existing ``pool``."""
     seeds = replication_seeds(cfg.seed, replications)
-    if pool is not None:
-        runs = pool.map(replicate, [cfg] * replications, seeds, [ids] * replications)
-        return list(_progress(runs, replications, progress))
-    workers = min(workers or os.cpu_count() or 1, replications)
-    if workers <= 1:
-        return list(_progress((replicate(cfg, s, ids) for s in seeds), replications, progress))
-    with process_pool(workers) as own:
-        return run_replications(cfg, ids, replications, progress=progress, pool=own)
+    runs = parallel_map(replicate, [cfg] * replications, seeds, [ids] * replications, workers=workers, pool=pool)
+    return list(_progress(runs, replications, progress))
 
 
 def _progress(it, total: int, on: bool):

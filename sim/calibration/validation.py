@@ -18,7 +18,6 @@ A metric is a calibration metric (:data:`sim.calibration.metrics.METRICS`), an o
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import replace
@@ -35,7 +34,7 @@ from sim.config.load import CONF_DIR
 from sim.config.schema import Config
 from sim.config.validate import ConfigError
 from sim.model import simulate_variants
-from sim.parallel import process_pool
+from sim.parallel import parallel_map
 from sim.policies.daycare_social_workers import CONCERNS
 from sim.rng import replication_seeds
 from sim.scenarios import mc_interval
@@ -149,13 +148,7 @@ def run_pairs(
     """``replications`` paired replications, in parallel over ``workers`` processes (0: all cores)."""
     seeds = replication_seeds(cfg.seed, replications)
     args = ([cfg] * replications, [policy] * replications, seeds, [ids] * replications)
-    if pool is not None:
-        return list(pool.map(replicate_pair, *args))
-    workers = min(workers or os.cpu_count() or 1, replications)
-    if workers <= 1:
-        return list(map(replicate_pair, *args))
-    with process_pool(workers) as own:
-        return run_pairs(cfg, policy, ids, replications, pool=own)
+    return list(parallel_map(replicate_pair, *args, workers=workers, pool=pool))
 
 
 def _interval(values: np.ndarray) -> tuple[float, float, float, float]:
