@@ -32,6 +32,7 @@ PROJECT |= {p.stem for p in ROOT.glob("*.py")}
 SMOKE = {
     "world": "--presets small --years 1 --burn-in 0 --repeats 1",
     "compare": "--world small --years 1 --burn-in 1 --replications 1 --repeats 1",
+    "audit": "--world small --years 2 --burn-in 3 --replications 1 --no-scenarios --repeats 1",
     "diagnose": "--modes fast --processes 1 --fast-replications 5 --world small --years 3 --burn-in 2 --n-reports 500",
     "estimator_speed": "--estimators logistic_household --samplers pymc --chains 1 --tune 20 --draws 20 --scale 0.1 "
     "--refits 1",
@@ -118,6 +119,15 @@ def test_compare_benchmark_times_the_main_job_and_a_replication_from_month_0_and
     assert month_0["child_years_per_s"] > 0 and shared["reports_per_s"] > 0
     assert shared["identical"] is True
     assert shared["speedup"] == pytest.approx(month_0["wall_s"] / shared["wall_s"], abs=0.006)  # of unrounded times
+
+
+def test_audit_benchmark_times_the_audit_as_a_user_runs_it() -> None:
+    rows = run_json("audit")
+    check_rows(rows, {"world", "replications", "scenarios", "repeats", "wall_s", "wall_s_runs", "goal", "pass"})
+    (row,) = rows
+    assert (row["world"], row["replications"], row["scenarios"], row["repeats"]) == ("small", 1, False, 1)
+    assert row["wall_s"] > 0 and row["wall_s_runs"] == [row["wall_s"]]
+    assert (row["goal"], row["pass"]) == (None, None)  # the 600 s goal is for the default settings only
 
 
 def test_diagnose_benchmark_prints_one_json_row_per_mode_and_process_count_with_every_fit_done() -> None:
