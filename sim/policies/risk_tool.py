@@ -362,9 +362,7 @@ class RiskTool(Policy):
             scaler, logreg = pipe[0], pipe[-1]
             models[h] = _Model(pipe, scaler.mean_, scaler.scale_, logreg.coef_[0], float(logreg.intercept_[0]), keep)
         self.models = models
-        names = [
-            f for f, kept in zip(FEATURES, keep if keep is not None else [True] * len(FEATURES), strict=True) if kept
-        ]
+        names = [f for f in FEATURES if f not in dropped]
         for h, model in models.items():
             self.coefficients += [
                 (len(self.trainings) + 1, h, f, float(b)) for f, b in zip(names, model.coef, strict=True)

@@ -536,12 +536,6 @@ def _section(key: str, t: Locale, **parts: Any) -> Section:
 
 
 # ------------------------------------------------------------------ the whole report
-def audit_tables(inputs: AuditInputs) -> dict[str, pd.DataFrame]:
-    """The numbers the report shows that are not already a table of the run: none (every number is in the
-    folder's tables), so the report writes no ``report_*.csv`` of its own."""
-    return {}
-
-
 def warnings(inputs: AuditInputs, t: Locale) -> list[dict[str, str]]:
     out = []
     if inputs.replications < FEW_REPLICATIONS:

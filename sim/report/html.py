@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sim.report.audit import audit_tables, build_audit_context, is_audit, load_audit_inputs
+from sim.report.audit import build_audit_context, is_audit, load_audit_inputs
 from sim.report.build import build_context, report_tables
 from sim.report.diagnosis import build_diagnosis_context, diagnosis_tables, is_diagnosis, load_diagnosis_inputs
 from sim.report.inputs import ReportInputs, load_inputs
@@ -51,7 +51,7 @@ def render_folder(folder: Path, language: str, inputs: Any = None) -> tuple[str,
         return render_inputs(load_inputs(folder), language)
     if inputs is None and is_audit(folder):
         audit = load_audit_inputs(folder)
-        return render_html(build_audit_context(audit, language)), audit_tables(audit)
+        return render_html(build_audit_context(audit, language)), {}  # every number is in its tables
     if inputs is None and not is_diagnosis(folder):
         raise FileNotFoundError(
             f"{folder} holds neither comparison.parquet, diagnosands.csv nor fairness.parquet: not a comparison's, "
