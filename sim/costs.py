@@ -11,20 +11,37 @@ from sim.measures import events_of, measure_spells
 from sim.tables import Tables
 
 
-def yearly_costs(t: Tables, costs: CostsConfig, policy_costs: dict[str, float] | None = None) -> dict[str, float]:
-    """Mean cost a year over the observation period, by item, and ``total``."""
+def yearly_quantities(t: Tables) -> dict[str, float]:
+    """What a world uses a year over the observation period, per cost item: caseworkers (mean number),
+    investigations started, and child-years in each measure type. A cost is its quantity times its unit cost."""
     years = max(len(t.years), 1)
     start, end = t.observation_start, t.horizon
     monthly = t.observed(t.agency_monthly)
     out = {
-        "caseworkers": float(monthly["caseworkers"].mean()) * costs.caseworker,
-        "investigations": len(events_of(t, "investigation_start")) / years * costs.investigation,
+        "caseworker": float(monthly["caseworkers"].mean()),
+        "investigation": len(events_of(t, "investigation_start")) / years,
     }
     spells = measure_spells(t)
     overlap = (np.minimum(spells["end"], end) - np.maximum(spells["start"], start)).clip(lower=0.0)
     child_years = overlap.groupby(spells["kind"]).sum() / DAYS_PER_YEAR / years
     for kind in MEASURE_TYPES:
-        out[kind] = float(child_years.get(kind, 0.0)) * getattr(costs, kind)
+        out[kind] = float(child_years.get(kind, 0.0))
+    return out
+
+
+def costs_of(quantities: dict[str, float], costs: CostsConfig, policy_costs: dict[str, float] | None = None) -> dict:
+    """Mean cost a year by item (DKK): each quantity of :func:`yearly_quantities` times its unit cost, each
+    policy's own running cost, and ``total``."""
+    out = {
+        "caseworkers": quantities["caseworker"] * costs.caseworker,
+        "investigations": quantities["investigation"] * costs.investigation,
+    }
+    out.update({kind: quantities[kind] * getattr(costs, kind) for kind in MEASURE_TYPES})
     out.update(policy_costs or {})
     out["total"] = float(sum(out.values()))
     return out
+
+
+def yearly_costs(t: Tables, costs: CostsConfig, policy_costs: dict[str, float] | None = None) -> dict[str, float]:
+    """Mean cost a year over the observation period, by item, and ``total``."""
+    return costs_of(yearly_quantities(t), costs, policy_costs)

@@ -314,6 +314,37 @@ def _same(result: SimulationResult) -> SimulationResult:
     return result
 
 
+class Paused:
+    """A world simulated up to the month its policy variants start (its burn-in, by default), kept in this process
+    so that any number of variants, arriving at any time, go on from it, each in a forked copy: how a probabilistic
+    sensitivity analysis simulates the burn-in its draws share once per process instead of once per draw. Every
+    variant's tables are those of :func:`simulate` (the same guarantee as :func:`simulate_variants`)."""
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = replace(cfg, policy={})
+        self.months = 12 * cfg.world.burn_in_years
+        self.run = _start(self.cfg, None)
+        self.run.run(self.months)
+
+    def go_on(self, cfg: Config, reduce: Callable[[SimulationResult], Any] = _same) -> Any:
+        """``reduce(simulate(cfg, keep=True))``, from the paused month on, in a forked copy. ``cfg`` must differ
+        from the paused world's only in policies that start no earlier than that month."""
+        if not CAN_FORK or shared_months([self.cfg, cfg]) < self.months:
+            return reduce(simulate(cfg, None, keep=True))
+
+        def go() -> Any:
+            self.run.use(cfg, active_policies(cfg))
+            self.run.run(self.run.world.months)
+            return reduce(_finish(self.run, None, keep=True))
+
+        copy = Forked(go)
+        try:
+            return copy.result()
+        except BaseException:
+            copy.kill()
+            raise
+
+
 def arrow_table(df: pd.DataFrame) -> pa.Table:
     """A DataFrame as an Arrow table with the same conventions as the other tables: ``string`` (not
     ``large_string``) text, categories as dictionaries, no pandas metadata."""

@@ -17,8 +17,8 @@ import pandas as pd
 from scipy import stats
 
 from sim.config.schema import Config
-from sim.costs import yearly_costs
-from sim.model import SimulationResult, simulate_variants
+from sim.costs import yearly_costs, yearly_quantities
+from sim.model import Paused, SimulationResult, simulate_variants
 from sim.parallel import process_pool
 from sim.policies import POLICIES
 from sim.rng import replication_seeds
@@ -92,6 +92,31 @@ def run_replication(
         "effects": pd.concat(effects, ignore_index=True) if effects else pd.DataFrame(),
         "results": {f"{s}/{name}": t for s, k in zip(order, kept, strict=True) for name, t in k["results"].items()},
     }
+
+
+def decision_summary(result: SimulationResult) -> dict:
+    """What a probabilistic sensitivity analysis keeps of one world: its summary (no costs), what it uses a year
+    per cost item (:func:`sim.costs.yearly_quantities`, priced later with each draw's unit costs) and its
+    policies' own running costs."""
+    tables = Tables.from_result(result)
+    return {
+        "summary": summarise_world(tables),
+        "quantities": yearly_quantities(tables),
+        "policy_costs": dict(result.policy_costs),
+    }
+
+
+def scenario_summaries(
+    cfg: Config, scenarios: list[str], seed: int, paused: Paused | None = None, skip: tuple[str, ...] = ()
+) -> dict[str, dict]:
+    """:func:`decision_summary` of every scenario but ``skip`` for one seed: forked one after the other from
+    their shared months, or from ``paused`` (a world paused at the end of its burn-in with this seed)."""
+    order = [s for s in [BASELINE, *[s for s in scenarios if s != BASELINE]] if s not in skip]
+    cfgs = [scenario_config(cfg, s, seed) for s in order]
+    if paused is not None:
+        return {s: paused.go_on(c, decision_summary) for s, c in zip(order, cfgs, strict=True)}
+    kept = simulate_variants(cfgs, reduce=[decision_summary] * len(cfgs), concurrent=False)
+    return dict(zip(order, kept, strict=True))
 
 
 def run_scenarios(cfg: Config, out_dir: Path | None = None, progress: bool = True) -> list[dict]:

@@ -149,11 +149,15 @@ def young_reported_per_1000(t: Tables) -> float:
     young = p[p["age"] <= 6]
     ev = t.observed(t.events)
     inquiries = ev[(ev["event"] == "policy") & ev["kind"].str.contains(":inquiry:", na=False)]
-    identified = young.set_index(["year", "child_id"]).index
-    seen = set(zip(t.observed(t.reports)["year"], t.observed(t.reports)["child_id"], strict=True)) | set(
-        zip(inquiries["year"], inquiries["child_id"], strict=True)
+    reports = t.observed(t.reports)
+    seen = pd.MultiIndex.from_arrays(
+        [
+            np.concatenate([reports["year"].to_numpy(np.int64), inquiries["year"].to_numpy(np.int64)]),
+            np.concatenate([reports["child_id"].to_numpy(np.int64), inquiries["child_id"].to_numpy(np.int64)]),
+        ]
     )
-    hits = sum((y, c) in seen for y, c in identified)
+    identified = pd.MultiIndex.from_arrays([young["year"].to_numpy(np.int64), young["child_id"].to_numpy(np.int64)])
+    hits = int(identified.isin(seen).sum())
     return 1000 * m.ratio(hits, young["months_present"].sum() / 12)
 
 

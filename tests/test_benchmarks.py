@@ -33,6 +33,7 @@ SMOKE = {
     "world": "--presets small --years 1 --burn-in 0 --repeats 1",
     "compare": "--world small --years 1 --burn-in 1 --replications 1 --repeats 1",
     "audit": "--world small --years 2 --burn-in 3 --replications 1 --no-scenarios --repeats 1",
+    "psa": "--world small --years 2 --burn-in 2 --draws 4 --scenarios baseline,free_municipality --repeats 1",
     "diagnose": "--modes fast --processes 1 --fast-replications 5 --world small --years 3 --burn-in 2 --n-reports 500",
     "estimator_speed": "--estimators logistic_household --samplers pymc --chains 1 --tune 20 --draws 20 --scale 0.1 "
     "--refits 1",
@@ -128,6 +129,17 @@ def test_audit_benchmark_times_the_audit_as_a_user_runs_it() -> None:
     assert (row["world"], row["replications"], row["scenarios"], row["repeats"]) == ("small", 1, False, 1)
     assert row["wall_s"] > 0 and row["wall_s_runs"] == [row["wall_s"]]
     assert (row["goal"], row["pass"]) == (None, None)  # the 600 s goal is for the default settings only
+
+
+def test_psa_benchmark_times_a_psa_as_a_user_runs_it() -> None:
+    rows = run_json("psa")
+    check_rows(rows, {"world", "draws", "scenarios", "repeats", "wall_s", "wall_s_runs", "simulation_s", "analysis_s",
+                      "s_per_draw", "goal", "pass"})  # fmt: skip
+    (row,) = rows
+    assert (row["world"], row["draws"], row["scenarios"], row["repeats"]) == ("small", 4, 2, 1)
+    assert 0 < row["simulation_s"] + row["analysis_s"] < row["wall_s"]  # start-up is outside both
+    assert row["s_per_draw"] == pytest.approx(row["simulation_s"] / 4, abs=0.001)
+    assert (row["goal"], row["pass"]) == (None, None)  # the 1,200 s goal is for the default settings only
 
 
 def test_diagnose_benchmark_prints_one_json_row_per_mode_and_process_count_with_every_fit_done() -> None:

@@ -223,13 +223,16 @@ def validate_config(cfg: Config, plugins: Plugins) -> Config:
             raise ConfigError(f"{key} bounds are not allowed: need lower < upper (got {free.lower}, {free.upper})")
         if free.start is not None and not free.lower <= free.start <= free.upper:
             raise ConfigError(f"{key}.start = {free.start} is not allowed: must lie in [{free.lower}, {free.upper}]")
-    for i, scenario in enumerate(cfg.compare.scenarios):
-        unknown = [n for n in scenario.split("+") if n != "baseline" and n not in plugins.policies]
-        if unknown or not scenario:
-            raise ConfigError(
-                f"compare.scenarios[{i}] = {scenario!r} is not allowed: use baseline, a policy "
-                f"({', '.join(sorted(plugins.policies))}) or policies joined by +"
-            )
+    for where, scenarios in (("compare", cfg.compare.scenarios), ("psa", cfg.psa.scenarios)):
+        for i, scenario in enumerate(scenarios):
+            unknown = [n for n in scenario.split("+") if n != "baseline" and n not in plugins.policies]
+            if unknown or not scenario:
+                raise ConfigError(
+                    f"{where}.scenarios[{i}] = {scenario!r} is not allowed: use baseline, a policy "
+                    f"({', '.join(sorted(plugins.policies))}) or policies joined by +"
+                )
+    if cfg.psa.posterior and not Path(cfg.psa.posterior).is_file():
+        raise ConfigError(f"psa.posterior = {cfg.psa.posterior!r} is not allowed: no such file")
     _check_audit_scenarios(cfg, plugins)
     cw = cfg.world.agency.caseworkers
     if cw.max_caseload < cw.nominal_caseload:

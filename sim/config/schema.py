@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sim.config.evidence import assumed, published
 from sim.config.fields import (
     caseload,
     choice,
@@ -358,21 +359,68 @@ class WorldConfig:
 class CostsConfig:
     """Unit costs in DKK a year (2019 prices), so scenarios compare on money as well as on children."""
 
-    caseworker: float = nonnegative(620_000.0, "a full-time caseworker with overhead (assumption)")
+    caseworker: float = nonnegative(
+        620_000.0,
+        "a full-time caseworker with overhead (assumption)",
+        assumed(520_000.0, 720_000.0, "a social worker's salary with pension and overhead; no published figure"),
+    )
     investigation: float = nonnegative(
         15_000.0,
         "external costs of one § 50 investigation (assessments, interpreters); caseworker time is in "
         "costs.caseworker (assumption)",
+        assumed(5_000.0, 40_000.0, "external costs only (an assessment or an interpreter); no published figure"),
     )
-    preventive: float = nonnegative(60_000.0, "a child-year in a § 11 preventive measure (assumption)")
-    home_based: float = nonnegative(180_000.0, "a child-year in a § 52 home-based measure (assumption)")
+    preventive: float = nonnegative(
+        60_000.0,
+        "a child-year in a § 11 preventive measure (assumption)",
+        assumed(30_000.0, 120_000.0, "counselling, courses and network meetings; no published figure"),
+    )
+    home_based: float = nonnegative(
+        180_000.0,
+        "a child-year in a § 52 home-based measure (assumption)",
+        assumed(100_000.0, 300_000.0, "family treatment, a contact person or relief care; no published figure"),
+    )
     network_foster: float = nonnegative(
-        300_000.0, "a child-year in network foster care (assumption: below family care)"
+        300_000.0,
+        "a child-year in network foster care (assumption: below family care)",
+        assumed(200_000.0, 470_000.0, "below family foster care, at most equal to it; no published figure", "NBO-2020"),
     )
-    foster_family: float = nonnegative(470_000.0, "a child-year in family foster care (2019, NBO-2020)")
-    institution: float = nonnegative(1_160_000.0, "a child-year in a residential institution (2019, NBO-2020)")
-    opholdssted: float = nonnegative(1_160_000.0, "a child-year at an opholdssted (2019, as institutions)")
-    other_placement: float = nonnegative(600_000.0, "a child-year in own room or boarding school (assumption)")
+    foster_family: float = nonnegative(
+        470_000.0,
+        "a child-year in family foster care (2019, NBO-2020)",
+        published(
+            420_000.0,
+            520_000.0,
+            "the national mean for 2019; the source gives no spread, so +-10% for one municipality's price is an "
+            "assumption",
+            "NBO-2020",
+        ),
+    )
+    institution: float = nonnegative(
+        1_160_000.0,
+        "a child-year in a residential institution (2019, NBO-2020)",
+        published(
+            1_040_000.0,
+            1_280_000.0,
+            "the national mean for 2019 (institution or opholdssted); +-10% for one municipality is an assumption",
+            "NBO-2020",
+        ),
+    )
+    opholdssted: float = nonnegative(
+        1_160_000.0,
+        "a child-year at an opholdssted (2019, as institutions)",
+        published(
+            1_040_000.0,
+            1_280_000.0,
+            "the source's one figure for institution or opholdssted; +-10% for one municipality is an assumption",
+            "NBO-2020",
+        ),
+    )
+    other_placement: float = nonnegative(
+        600_000.0,
+        "a child-year in own room or boarding school (assumption)",
+        assumed(400_000.0, 900_000.0, "own room, boarding school and the rest; no published figure"),
+    )
 
 
 @dataclass
@@ -577,17 +625,76 @@ class AuditConfig:
 
 
 @dataclass
+class PsaConfig:
+    """The probabilistic sensitivity analysis (``experiment=psa``, docs/uncertainty.md): parameter draws, each
+    simulating baseline and every policy on the same seeds, and what the decision's uncertainty is worth."""
+
+    draws: int = positive_count(
+        200, "parameter draws (a Sobol' sequence: the first k never depend on how many, so a store extends)"
+    )
+    scenarios: list[str] = field(
+        default_factory=lambda: [
+            "baseline",
+            "risk_tool",
+            "early_prevention",
+            "child_participation",
+            "free_municipality",
+            "daycare_social_workers",
+        ],
+        metadata={"doc": "the options of the decision: baseline, a policy, or policies joined by +"},
+    )
+    replications: int = positive_count(1, "seeds per draw; every scenario of a draw shares them")
+    common_seeds: bool = flag(
+        True,
+        "the same seeds for every draw (common random numbers: draws differ by their parameters, not their luck); "
+        "false gives each draw its own, which measures the simulation noise left in the value of information",
+    )
+    width: float = nonnegative(
+        1.0, "scale of every parameter's range around its value: 1 the evidence range, 0 every parameter fixed"
+    )
+    posterior: str = text(
+        "", "a calibration posterior (posterior.parquet of experiment=recalibrate fit.method=...); empty: world fixed"
+    )
+    wtp_faring_badly: float = nonnegative(
+        500_000.0,
+        "what the municipality is willing to pay (DKK) for one child-year of faring badly avoided: the value the "
+        "headline figures use (a setting of the decision maker, not a fact)",
+    )
+    wtp_placement: float = nonnegative(
+        0.0,
+        "what it is willing to pay (DKK) for one placement avoided, beyond the placement's own cost (already in the "
+        "costs); the headline value",
+    )
+    wtp_max: float = positive(2_000_000.0, "the acceptability curves run from 0 to this (DKK per unit avoided)")
+    wtp_points: int = positive_count(41, "points on each acceptability curve")
+    horizon_years: int = positive_count(10, "years the decision holds, for the value of information over a horizon")
+    discount_rate: float = share(
+        0.035, "yearly discount rate of future years (the Finance Ministry's 3.5% for years 0-35, FM-2021)"
+    )
+    per_parameter: bool = flag(True, "also the EVPPI of every single parameter, not only of each group")
+    workers: int = count(0, "parallel processes for draws; 0 uses every core")
+    store: str = text(
+        "outputs/psa/store", "folder of finished draws, shared by runs: a rerun computes only the draws it lacks"
+    )
+    merge_from: list[str] = field(
+        default_factory=list,
+        metadata={"doc": "other stores (e.g. from other machines) whose valid draws are copied in first"},
+    )
+    progress: bool = flag(True, "show a progress bar (draws done, rate, time left)")
+
+
+@dataclass
 class ExperimentConfig:
     """Which job ``python -m sim`` runs."""
 
     name: str = choice(
         "compare",
-        ("compare", "simulate", "calibrate", "recalibrate", "trial", "analyse", "diagnose", "audit"),
+        ("compare", "simulate", "calibrate", "recalibrate", "trial", "analyse", "diagnose", "audit", "psa"),
         "the job: compare (scenarios side by side, the default), simulate (one world and its tables), calibrate "
         "(every published figure, side by side), recalibrate (fit free parameters to a targets file), trial "
         "(simulate a trial, estimate, score against the truth), analyse (a real trial's data file) or diagnose "
-        "(power, bias and coverage of a design over replications) or audit (the risk tool's fairness, against its "
-        "twin world)",
+        "(power, bias and coverage of a design over replications), audit (the risk tool's fairness, against its "
+        "twin world) or psa (the decision's uncertainty: parameter draws and the value of information)",
     )
 
 
@@ -613,6 +720,10 @@ class Config:
     )
     audit: AuditConfig = field(
         default_factory=AuditConfig, metadata={"doc": "the risk tool's fairness audit against its twin world"}
+    )
+    psa: PsaConfig = field(
+        default_factory=PsaConfig,
+        metadata={"doc": "the probabilistic sensitivity analysis and the value of information"},
     )
     trial: Any = field(
         default_factory=lambda: {"name": "none"},
