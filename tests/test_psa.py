@@ -151,3 +151,17 @@ def test_a_psa_killed_half_way_resumes_with_no_draw_lost_or_computed_twice(tmp_p
     whole = cli(*args[:-1], f"psa.store={tmp_path / 'other'}", f"hydra.run.dir={tmp_path / 'whole'}")
     assert whole.returncode == 0, whole.stderr
     assert (tmp_path / "rerun" / "psa.csv").read_bytes() == (tmp_path / "whole" / "psa.csv").read_bytes()
+
+
+def test_the_psa_tables_have_the_columns_of_the_data_dictionary(fixed_run):
+    from tests.test_outputs import documented_columns
+
+    documented = documented_columns()
+    for name in ("parameters", "acceptability", "ce_plane", "evpi", "evppi", "sensitivity"):
+        assert list(pd.read_csv(fixed_run / f"{name}.csv").columns) == list(documented[f"{name}.csv"]), name
+    columns = list(pd.read_parquet(fixed_run / "psa.parquet").columns)
+    fixed = list(documented["psa.parquet"])
+    assert columns[:2] == fixed[:2] and columns[-2:] == fixed[2:]
+    parameters = pd.read_csv(fixed_run / "parameters.csv")["key"].tolist()
+    assert columns[2 : 2 + len(parameters)] == parameters
+    assert "faring_badly_share" in columns and "cost_total" in columns

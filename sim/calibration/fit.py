@@ -36,7 +36,7 @@ class FitResult:
     config: Config
 
 
-def _targets_used(targets: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
+def targets_used(targets: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
     levels = targets[targets["kind"] == "level"]
     if ids:
         unknown = sorted(set(ids) - set(levels["id"]))
@@ -75,7 +75,7 @@ def fit(
     rugged objective does not trap the fit in the nearest dip."""
     if not free:
         raise ValueError("a fit needs at least one free parameter (fit.parameters)")
-    used = _targets_used(targets, ids or [])
+    used = targets_used(targets, ids or [])
     metric_ids = list(used["id"])
     keys = [p.key for p in free]
     lo = np.array([p.lower for p in free], dtype=float)

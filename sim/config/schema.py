@@ -480,10 +480,16 @@ class FitConfig:
     max_evaluations: int = positive_count(80, "most objective evaluations the optimiser may use")
     method: str = choice(
         "nelder-mead",
-        ("nelder-mead", "powell"),
-        "local search: nelder-mead (a simplex) or powell (one direction at a time, for targets each governed "
-        "mostly by one parameter)",
+        ("nelder-mead", "powell", "emulator"),
+        "nelder-mead (a simplex) or powell (one direction at a time, for targets each governed mostly by one "
+        "parameter): a point fit, the single best world; emulator: a calibration posterior (posterior.parquet), "
+        "a Gaussian-process emulator of the targets on a space-filling design, sampled by NUTS",
     )
+    design_points: int = positive_count(
+        64,
+        "with method=emulator: points of the Sobol' design the emulator is trained on (fit.replications worlds each)",
+    )
+    posterior_draws: int = positive_count(1000, "with method=emulator: posterior draws per chain (2 chains)")
     initial_points: int = count(
         0, "points of a Latin hypercube over the bounds evaluated first; the local search starts at the best"
     )
@@ -590,6 +596,11 @@ class ReportConfig:
         "en",
         ("en", "da"),
         "language of report.html: en (English) or da (Danish), every label, sentence and number format",
+    )
+    uncertainty: bool = flag(
+        True,
+        'a comparison\'s report adds "How sure can we be?" when a PSA of the same comparison (experiment=psa, same '
+        "world, seed, costs, policy settings and scenarios) is in psa.store",
     )
 
 

@@ -5,7 +5,9 @@ from baseline), the same over the first ``compare.first_years`` observed years (
 table per outcome under ``outcomes/``, ``outcomes_by_replication.parquet``, the exact
 child-level effects ``truth.parquet/.csv``, the policies' own tables of the first replication under
 ``results/``, the first replication's event log and reports of every scenario under ``scenarios/``, and the
-policymaker's report ``report.html`` (``report.language``) with the ``report_*.csv`` tables behind it.
+policymaker's report ``report.html`` (``report.language``) with the ``report_*.csv`` tables behind it. When a
+probabilistic sensitivity analysis of the same comparison is in ``psa.store``, its decision tables are copied into
+``psa/`` and the report gains "How sure can we be?".
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import pandas as pd
 from sim.config.schema import Config
 from sim.model import arrow_table
 from sim.report import write_report
-from sim.runfolder import atomic_write_text, write_table
+from sim.runfolder import atomic_write_bytes, atomic_write_text, write_table
 from sim.scenarios import BASELINE, comparison_table, long_outcomes, run_scenarios, truth_table
+from sim.uncertainty.psa import comparison_psa
 
 HEADLINES = (
     "faring_badly_12m",
@@ -61,10 +64,27 @@ def run(cfg: Config, out_dir: Path) -> list[Path]:
     for key, result in runs[0]["results"].items():
         files += write_both(out_dir, f"results/{key}", result)
     files += [p for p in (out_dir / "scenarios").rglob("*.parquet")] if (out_dir / "scenarios").exists() else []
+    files += attach_psa(cfg, out_dir)
 
     files += write_report(out_dir, cfg.report.language)
     print(render(table, c.scenarios))
     print(f"Results in {out_dir}; the policymaker's report: {out_dir / 'report.html'}")
+    return files
+
+
+def attach_psa(cfg: Config, out_dir: Path) -> list[Path]:
+    """Copy the decision tables of a PSA of this comparison (``experiment=psa`` with the same world, seed, costs,
+    policy settings and scenarios, found in ``psa.store``) into ``psa/``, for the report's "How sure can we be?"."""
+    source = comparison_psa(cfg) if cfg.report.uncertainty else None
+    if source is None:
+        return []
+    files = []
+    for path in sorted(source.iterdir()):
+        if path.suffix in (".parquet", ".json"):
+            target = out_dir / "psa" / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            files.append(atomic_write_bytes(target, path.read_bytes()))
+    print(f'With the probabilistic sensitivity analysis in {source} (report section "How sure can we be?")')
     return files
 
 

@@ -16,6 +16,7 @@ as each is done: a killed run resumes), and writes, as Parquet and CSV:
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from pathlib import Path
 
@@ -24,6 +25,8 @@ import pandas as pd
 from sim.config.schema import Config
 from sim.diagnosis.store import merge
 from sim.experiments.compare import write_both
+from sim.model import arrow_table
+from sim.runfolder import atomic_write_text, write_table
 from sim.uncertainty.decision import (
     Prices,
     acceptability_curves,
@@ -32,7 +35,7 @@ from sim.uncertainty.decision import (
     value_of_information,
     wtp_grid,
 )
-from sim.uncertainty.psa import make_plan, psa_table, run_psa
+from sim.uncertainty.psa import PUBLISHED, PsaPlan, make_plan, psa_table, results_dir, run_psa
 from sim.uncertainty.sensitivity import first_order_indices
 from sim.uncertainty.voi import population_factor
 
@@ -46,6 +49,10 @@ def run(cfg: Config, out_dir: Path) -> list[Path]:
         f"({cfg.world.children:,} children): {p.draws} draws of {len(varied)} uncertain parameters, "
         f"{p.replications} {'common ' if p.common_seeds else ''}seed(s) each"
     )
+    if p.posterior:
+        print(f"  world parameters: whole rows of the calibration posterior {p.posterior}")
+    else:
+        print("  world parameters: fixed at the calibrated point (no psa.posterior): their doubt is not in the figures")
     for source in p.merge_from:
         counts = merge(p.store, [source])
         print(f"  merged {source}: copied {counts['copied']}, already present {counts['present']}")
@@ -54,7 +61,7 @@ def run(cfg: Config, out_dir: Path) -> list[Path]:
     simulated = time.perf_counter() - start
     table = psa_table(plan, records)
     prices = Prices(p.wtp_faring_badly, p.wtp_placement)
-    grid = wtp_grid(p.wtp_max, p.wtp_points)
+    grid = wtp_grid(p.wtp_max, p.wtp_points, p.wtp_faring_badly)
     components = component_matrices(table, plan.scenarios)
     evpi, evppi = value_of_information(
         table,
@@ -76,10 +83,33 @@ def run(cfg: Config, out_dir: Path) -> list[Path]:
     }
     analysed = time.perf_counter() - start - simulated
     files = [path for name, t in tables.items() for path in write_both(out_dir, name, t)]
+    publish(plan, tables, out_dir)
     print(f"Draws simulated in {simulated:.1f} s; value of information analysed in {analysed:.1f} s")
     print(render(tables, p.horizon_years))
     print(f"Results in {out_dir}")
     return files
+
+
+def publish(plan: PsaPlan, tables: dict[str, pd.DataFrame], out_dir: Path) -> None:
+    """Leave the decision tables in the store (``results/<point>/``), where a comparison of the same world finds
+    them for its report's "How sure can we be?"; ``psa.json``, written last, says what they are."""
+    p = plan.cfg.psa
+    folder = results_dir(p.store, plan.point)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in PUBLISHED:
+        write_table(folder / f"{name}.parquet", arrow_table(tables[name]))
+    about = {
+        "draws": p.draws,
+        "scenarios": plan.scenarios,
+        "replications": p.replications,
+        "wtp_faring_badly": p.wtp_faring_badly,
+        "wtp_placement": p.wtp_placement,
+        "horizon_years": p.horizon_years,
+        "discount_rate": p.discount_rate,
+        "posterior": p.posterior,
+        "run_folder": str(out_dir),
+    }
+    atomic_write_text(folder / "psa.json", json.dumps(about, indent=2) + "\n")
 
 
 def render(tables: dict[str, pd.DataFrame], horizon: int) -> str:

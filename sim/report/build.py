@@ -589,6 +589,8 @@ def summary_section(inputs: ReportInputs, t: Locale, headlines: pd.DataFrame) ->
         replications=inputs.replications,
     )
     how = t("summary.how_sure") if inputs.replications > 1 else t("summary.how_sure_single")
+    if inputs.psa_about:
+        how = f"{how} {t('summary.how_sure_psa')}"
     return Section(
         "summary",
         t("sections.summary"),
@@ -831,6 +833,119 @@ def costs_section(inputs: ReportInputs, t: Locale, table: pd.DataFrame, items: p
     )
 
 
+# ------------------------------------------------------------------ how sure can we be (a PSA)
+#: Parameters named in the section: the largest EVPPI first, at most this many.
+TOP_PARAMETERS = 5
+
+
+def parameter_label(t: Locale, key: str) -> str:
+    """A parameter's name for a reader: its policy's (or the unit costs') name, then the key's last part."""
+    parts = key.split(".")
+    if parts[0] == "policy" and len(parts) == 3:
+        return f"{scenario_name(t, parts[1])}: {parts[2].replace('_', ' ')}"
+    if parts[0] == "costs" and t.has(f"costs.unit_items.{parts[1]}"):
+        return t("uncertainty.unit_cost", item=t(f"costs.unit_items.{parts[1]}"))
+    return key
+
+
+def group_label(t: Locale, group: str) -> str:
+    return t(f"uncertainty.groups.{group}") if t.has(f"uncertainty.groups.{group}") else scenario_name(t, group)
+
+
+def uncertainty_section(inputs: ReportInputs, t: Locale) -> Section:
+    """ "How sure can we be?": from a PSA of this comparison, in plain words first (the choice and how likely it is
+    the best, what removing all doubt would be worth, which doubts matter), then the acceptability curves, the
+    cost-effectiveness plane and the EVPPI of each group and the largest single parameters."""
+    about, psa = inputs.psa_about, inputs.psa
+    names = {s: scenario_name(t, s) for s in about["scenarios"]}
+    evpi = psa["evpi"][psa["evpi"]["headline"]].iloc[0]
+    curves = psa["acceptability"]
+    at = curves[(curves["axis"] == "faring_badly") & np.isclose(curves["wtp"], evpi["wtp_faring_badly"])]
+    best = str(evpi["best"])
+    probability = float(at.set_index("scenario").loc[best, "probability_best"]) if best in set(at["scenario"]) else 0.0
+    evppi = psa["evppi"]
+    groups = evppi[evppi["kind"] == "group"].sort_values("evppi_year", ascending=False)
+    single = evppi[evppi["kind"] == "parameter"].sort_values("evppi_year", ascending=False).head(TOP_PARAMETERS)
+    grades = psa["parameters"].set_index("key")["grade"] if "parameters" in psa else pd.Series(dtype=str)
+    varied = int((psa["parameters"]["low"] < psa["parameters"]["high"]).sum()) if "parameters" in psa else 0
+    top = groups.iloc[0] if len(groups) and groups.iloc[0]["evppi_year"] > 0 else None
+    plain = [
+        t(
+            "uncertainty.choice",
+            draws=t.number(float(about["draws"]), 0),
+            parameters=t.number(float(varied), 0),
+            price=t.money(evpi["wtp_faring_badly"]),
+            best=names.get(best, best),
+            probability=t.percent(probability, 0),
+        ),
+        t(
+            "uncertainty.evpi",
+            year=t.money_millions(evpi["evpi_year"], 1),
+            horizon=t.money_millions(evpi["evpi_horizon"], 0),
+            years=about["horizon_years"],
+            rate=t.percent(about["discount_rate"], 1),
+        )
+        if evpi["evpi_year"] > 0
+        else t("uncertainty.evpi_zero"),
+    ]
+    if top is not None:
+        plain.append(
+            t("uncertainty.hangs_on", group=group_label(t, str(top["name"])), share=t.percent(top["share_of_evpi"], 0))
+        )
+    plain.append(t("uncertainty.world_fixed") if not about.get("posterior") else t("uncertainty.world_posterior"))
+    return Section(
+        "uncertainty",
+        t("sections.uncertainty"),
+        "sections/uncertainty.html.j2",
+        {
+            "plain": plain,
+            "figures": [
+                {
+                    "id": "figure-acceptability",
+                    "title": t("uncertainty.figures.acceptability.title"),
+                    "caption": t("uncertainty.figures.acceptability.caption", price=t.money(evpi["wtp_faring_badly"])),
+                    "png": figures.acceptability_figure(curves, t, names, float(evpi["wtp_faring_badly"])),
+                },
+                {
+                    "id": "figure-plane",
+                    "title": t("uncertainty.figures.plane.title"),
+                    "caption": t("uncertainty.figures.plane.caption", price=t.money(evpi["wtp_faring_badly"])),
+                    "png": figures.plane_figure(psa["ce_plane"], t, names, float(evpi["wtp_faring_badly"])),
+                },
+            ],
+            "evppi_title": t("uncertainty.evppi_title"),
+            "evppi_intro": t("uncertainty.evppi_intro"),
+            "what_header": t("uncertainty.what"),
+            "value_header": t("uncertainty.value"),
+            "share_header": t("uncertainty.share"),
+            "grade_header": t("uncertainty.grade"),
+            "groups": [
+                {
+                    "label": group_label(t, str(r["name"])),
+                    "value": t.money_millions(r["evppi_year"], 2),
+                    "share": t.percent(r["share_of_evpi"], 0),
+                }
+                for r in groups.to_dict("records")
+            ],
+            "parameters_title": t("uncertainty.parameters_title"),
+            "parameters": [
+                {
+                    "label": parameter_label(t, str(r["name"])),
+                    "grade": t(f"uncertainty.grades.{grades.get(r['name'], 'assumed')}"),
+                    "value": t.money_millions(r["evppi_year"], 2),
+                    "share": t.percent(r["share_of_evpi"], 0),
+                }
+                for r in single.to_dict("records")
+            ],
+            "method": t(
+                "uncertainty.method",
+                draws=t.number(float(about["draws"]), 0),
+                placement=t.money(evpi["wtp_placement"]),
+            ),
+        },
+    )
+
+
 # ------------------------------------------------------------------ how this was made
 def _calibration_value(t: Locale, unit: str, x: float) -> str:
     if unit == "share":
@@ -977,6 +1092,7 @@ def build_context(inputs: ReportInputs, language: str, tables: dict[str, pd.Data
             },
         ),
         costs_section(inputs, t, tables["report_costs"], cost_items(inputs)),
+        *([uncertainty_section(inputs, t)] if inputs.psa_about else []),
         method_section(inputs, t, calibration, why),
     ]
     return {

@@ -283,6 +283,57 @@ def _picture(key: str, t: Locale, image: str) -> dict[str, str]:
     }
 
 
+# ------------------------------------------------------------------ how sure can we be (a PSA)
+def acceptability_figure(curves: pd.DataFrame, t: Locale, names: dict[str, str], headline: float) -> str:
+    """Per scenario, the probability of being the best choice against the price of a child-year of faring badly
+    avoided (thousand DKK), with the headline price marked."""
+    import matplotlib.pyplot as plt
+
+    data = curves[curves["axis"] == "faring_badly"]
+    scenarios = list(dict.fromkeys(data["scenario"]))
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(9.5, 4.2))
+        for s in scenarios:
+            part = data[data["scenario"] == s]
+            ax.plot(part["wtp"] / 1000, 100 * part["probability_best"], color=colour(scenarios, s), lw=2,
+                    label=names.get(s, s))  # fmt: skip
+        ax.axvline(headline / 1000, color="black", lw=0.8, ls="--")
+        ax.set_ylim(-2, 102)
+        ax.set_xlabel(t("uncertainty.figures.acceptability.x"))
+        ax.set_ylabel(t("uncertainty.figures.acceptability.y"))
+        ax.xaxis.set_major_formatter(_formatter(t, 0))
+        ax.yaxis.set_major_formatter(_formatter(t, 0))
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+        fig.tight_layout()
+        return png(fig)
+
+
+def plane_figure(plane: pd.DataFrame, t: Locale, names: dict[str, str], headline: float) -> str:
+    """Each draw of each policy: child-years of faring badly avoided a year (x) against the extra cost a year
+    (million DKK, y), with the line where a child-year avoided is worth the headline price."""
+    import matplotlib.pyplot as plt
+
+    scenarios = [BASELINE, *dict.fromkeys(plane["scenario"])]
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(9.5, 5.0))
+        for s in scenarios[1:]:
+            part = plane[plane["scenario"] == s]
+            ax.scatter(part["child_years_faring_badly_avoided"], part["extra_cost"] / 1e6, s=9, alpha=0.55,
+                       color=colour(scenarios, s), label=names.get(s, s), linewidths=0)  # fmt: skip
+        x = np.array(ax.get_xlim())
+        ax.plot(x, headline * x / 1e6, color="black", lw=0.8, ls="--", label=t("uncertainty.figures.plane.line"))
+        ax.axhline(0, color="#888888", lw=0.6)
+        ax.axvline(0, color="#888888", lw=0.6)
+        ax.set_xlim(*x)
+        ax.set_xlabel(t("uncertainty.figures.plane.x"))
+        ax.set_ylabel(t("uncertainty.figures.plane.y"))
+        ax.xaxis.set_major_formatter(_formatter(t, _decimals(plane["child_years_faring_badly_avoided"])))
+        ax.yaxis.set_major_formatter(_formatter(t, 1))
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, markerscale=2)
+        fig.tight_layout()
+        return png(fig)
+
+
 # ------------------------------------------------------------------ design diagnosis
 COVERS, MISSES = "#0072B2", "#D55E00"
 

@@ -40,6 +40,8 @@ class ReportInputs:
     convergence_failures: list[str] = field(default_factory=list)  # failed convergence checks, in words
     tool_performance: dict[str, pd.DataFrame] = field(default_factory=dict)  # scenario -> risk_tool_performance
     first_years: pd.DataFrame | None = None  # comparison_first_years.parquet: the first compare.first_years years
+    psa: dict[str, pd.DataFrame] = field(default_factory=dict)  # psa/<table>.parquet: a PSA of this comparison
+    psa_about: dict[str, Any] = field(default_factory=dict)  # psa/psa.json: its draws, prices and horizon
 
     @property
     def scenarios(self) -> list[str]:
@@ -145,7 +147,8 @@ def _taken_further(reports: pd.DataFrame, start_year: int) -> float:
 def load_inputs(folder: Path) -> ReportInputs:
     """Read a comparison's run folder (``comparison.parquet``, ``config.yaml``, ``seed.txt``, ``versions.json``,
     ``outcomes_by_replication.parquet``, ``truth.parquet``, ``comparison_first_years.parquet``, the first
-    replication's ``scenarios/`` and the risk tool's performance under ``results/``)."""
+    replication's ``scenarios/``, the risk tool's performance under ``results/`` and a PSA's decision tables under
+    ``psa/``)."""
     folder = Path(folder)
     meta = read_metadata(folder)
     config = meta.config
@@ -169,6 +172,9 @@ def load_inputs(folder: Path) -> ReportInputs:
         performance = folder / "results" / scenario / "risk_tool_performance.parquet"
         if performance.exists():
             tool[scenario] = pd.read_parquet(performance)
+    psa_folder = folder / "psa"
+    about = json.loads((psa_folder / "psa.json").read_text()) if (psa_folder / "psa.json").exists() else {}
+    psa = {p.stem: pd.read_parquet(p) for p in sorted(psa_folder.glob("*.parquet"))} if about else {}
     return ReportInputs(
         comparison=comparison,
         config=config,
@@ -182,6 +188,8 @@ def load_inputs(folder: Path) -> ReportInputs:
         taken_further=taken,
         tool_performance=tool,
         first_years=first_years,
+        psa=psa,
+        psa_about=about,
     )
 
 

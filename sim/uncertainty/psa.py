@@ -33,6 +33,7 @@ from sim.parallel import process_pool
 from sim.policies import POLICIES
 from sim.rng import replication_seeds
 from sim.scenarios import BASELINE, scenario_config, scenario_summaries
+from sim.summary import BY_NAME
 from sim.uncertainty.parameters import (
     UncertainParameter,
     draw_parameters,
@@ -92,6 +93,29 @@ def _fingerprint(cfg: Config, posterior: pd.DataFrame | None) -> str:
     }
     text = json.dumps(keep, sort_keys=True, default=str)
     return "psa-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def point_of(cfg: Config) -> str:
+    """The store point a PSA of ``cfg`` uses (reads ``psa.posterior`` if set)."""
+    return _fingerprint(cfg, read_posterior(cfg.psa.posterior))
+
+
+#: The decision tables a PSA publishes in its store for comparisons of the same world to show.
+PUBLISHED = ("parameters", "acceptability", "ce_plane", "evpi", "evppi")
+
+
+def results_dir(store: Path | str, point: str) -> Path:
+    """Where the latest PSA of ``point`` leaves its decision tables (``PUBLISHED`` and ``psa.json``)."""
+    return Path(store) / "results" / point
+
+
+def comparison_psa(cfg: Config) -> Path | None:
+    """The decision tables of a PSA of this comparison (``compare.scenarios`` as the options, the world, seed,
+    costs and policy settings of ``cfg``, the PSA settings of ``cfg.psa``) in ``psa.store``, or None."""
+    if cfg.psa.posterior and not Path(cfg.psa.posterior).is_file():
+        return None
+    folder = results_dir(cfg.psa.store, point_of(replace(cfg, psa=replace(cfg.psa, scenarios=cfg.compare.scenarios))))
+    return folder if (folder / "psa.json").is_file() else None
 
 
 def make_plan(cfg: Config) -> PsaPlan:
@@ -242,7 +266,10 @@ def psa_table(plan: PsaPlan, records: list[dict[str, Any]]) -> pd.DataFrame:
                 ],
                 dtype=float,
             )
-            rows.append({"draw": record["seed"], "scenario": s, **record["parameters"], **reps.mean(axis=0).to_dict()})
+            means = reps.mean(axis=0)
+            outcomes = [k for k in BY_NAME if k in means.index] + [k for k in means.index if k not in BY_NAME]
+            parameters = {k: record["parameters"][k] for k in plan.draws.columns}
+            rows.append({"draw": record["seed"], "scenario": s, **parameters, **means[outcomes].to_dict()})
     table = pd.DataFrame(rows)
     table["child_years_faring_badly"] = table["faring_badly_share"] * children
     table["placements_started"] = table["new_placements_per_1000"] * children / 1000

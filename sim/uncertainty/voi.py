@@ -107,7 +107,7 @@ def _smooth(z: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
     if rest.max() - rest.min() <= 1e-12 * max(abs(y).max(), 1.0):
         return trend.predict(z)
     kernel = ConstantKernel(1.0, (1e-6, 1e3)) * RBF(np.ones(z.shape[1]), (1e-2, 1e3)) + WhiteKernel(1.0, (1e-10, 10.0))
-    gp = GaussianProcessRegressor(kernel, normalize_y=True, n_restarts_optimizer=1, random_state=seed)
+    gp = GaussianProcessRegressor(kernel, normalize_y=True, random_state=seed)
     with warnings.catch_warnings():  # a bound reached (a flat or noise-free function) is an answer, not an error
         warnings.simplefilter("ignore", ConvergenceWarning)
         return trend.predict(z) + gp.fit(z, rest).predict(z)
