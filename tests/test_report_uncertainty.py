@@ -18,7 +18,7 @@ SCENARIOS = "[baseline,free_municipality,daycare_social_workers]"
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, Path]:
     """A PSA of 24 draws, then the comparison of the same world and scenarios (which finds it in the store) with its
-    report again in Danish, and the same comparison with ``report.uncertainty=false``."""
+    report again in Danish, and the same run folder without the PSA's tables, its report rendered again."""
     root = tmp_path_factory.mktemp("uncertainty")
     store = f"psa.store={root / 'store'}"
     psa = cli("experiment=psa", *WORLD, f"psa.scenarios={SCENARIOS}", "psa.draws=24", "psa.progress=false", store,
@@ -29,9 +29,10 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     assert compare.returncode == 0, compare.stderr
     assert "How sure can we be?" in compare.stdout
     rerender(root / "compare", "da")
-    without = cli(*WORLD, f"compare.scenarios={SCENARIOS}", "compare.replications=2", store,
-                  "report.uncertainty=false", f"hydra.run.dir={root / 'without'}")  # fmt: skip
-    assert without.returncode == 0, without.stderr
+    without = root / "without"  # the same run folder without the PSA's tables, rendered again
+    shutil.copytree(root / "compare", without)
+    shutil.rmtree(without / "psa")
+    rerender(without, "en")
     return {"psa": root / "psa", "compare": root / "compare", "without": root / "without"}
 
 
@@ -56,9 +57,17 @@ def test_the_report_gains_how_sure_can_we_be_between_costs_and_method(runs, name
     assert title in Page((runs["compare"] / name).read_text()).plain
 
 
-def test_without_a_psa_or_with_the_section_switched_off_the_report_has_none(runs):
-    assert "uncertainty" not in sections(runs["without"])
-    assert not (runs["without"] / "psa").exists()
+def test_without_a_psa_s_tables_the_report_has_no_such_section(runs):
+    assert "uncertainty" not in sections(runs["without"], "report.en.html")
+
+
+def test_a_comparison_with_the_section_switched_off_copies_no_psa(runs, tmp_path):
+    from sim.experiments.compare import attach_psa
+    from sim.registry import compose_config
+
+    args = [*WORLD, f"compare.scenarios={SCENARIOS}", f"psa.store={runs['psa'].parent / 'store'}"]
+    assert attach_psa(compose_config([*args, "report.uncertainty=false"]), tmp_path / "off") == []
+    assert len(attach_psa(compose_config(args), tmp_path / "on")) == 6  # five tables and psa.json
 
 
 def test_the_section_says_the_psa_s_choice_probability_and_evpi_in_plain_words(runs):
@@ -80,7 +89,7 @@ def test_the_section_says_the_psa_s_choice_probability_and_evpi_in_plain_words(r
 def test_the_summary_points_to_the_section_for_the_doubt_its_intervals_leave_out(runs):
     text = Page((runs["compare"] / "report.html").read_text()).plain
     assert 'The section "How sure can we be?" adds that doubt' in text
-    assert "adds that doubt" not in Page((runs["without"] / "report.html").read_text()).plain
+    assert "adds that doubt" not in Page((runs["without"] / "report.en.html").read_text()).plain
 
 
 @needs_chromium

@@ -66,6 +66,26 @@ def test_the_parameter_whose_effect_straddles_zero_has_the_largest_evppi():
     assert values["b"] < 0.1 * values["a"]
 
 
+def test_evsi_of_a_normal_study_matches_its_closed_form_grows_with_the_sample_and_stays_below_the_evpi():
+    # Net benefit difference theta ~ N(0.2, 1); a study of n units, each N(theta, 3^2), reports its mean. After the
+    # study the posterior mean of theta is N(0.2, tau^2) over studies, tau^2 = 1 / (1 + 9 / n): EVSI is the EVPI of
+    # that normal (Strong et al. 2015, the conjugate case).
+    rng = np.random.default_rng(17)
+    theta = rng.normal(0.2, 1.0, 1500)
+    nb = two_options(theta)
+    noise = rng.normal(0.0, 1.0, 1500)
+    values = []
+    for n in (2, 10, 50, 250):
+        study_mean = theta + 3.0 * noise / np.sqrt(n)
+        tau = np.sqrt(1.0 / (1.0 + 9.0 / n))
+        exact = two_options(0.2 + tau**2 * (study_mean - 0.2))  # the posterior mean given the study: E[D | data]
+        value = voi.evsi(nb, study_mean[:, None])
+        assert abs(value - normal_evpi(0.2, tau)) < 3 * voi.evpi_standard_error(exact)
+        values.append(value)
+    assert values == sorted(values)  # more information is worth more
+    assert values[-1] < voi.evpi(nb)  # and never more than perfect information
+
+
 def test_the_best_option_and_its_regret():
     nb = np.array([[1.0, 0.0], [0.0, 3.0], [2.0, 1.0]])
     assert voi.best_option(nb) == 1  # means 1.0 and 4/3

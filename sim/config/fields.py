@@ -38,6 +38,7 @@ def _field(
     doc: str,
     *,
     each: bool = False,
+    any_length: bool = False,
     sums_to_one: bool = False,
     evidence: Evidence | None = None,
 ) -> Any:
@@ -51,7 +52,14 @@ def _field(
             raise ValueError(
                 f"default {default} lies outside its evidence range [{evidence.low}, {evidence.high}]: {doc!r}"
             )
-    meta = {"check": check, "doc": doc, "each": each, "sums_to_one": sums_to_one, "evidence": evidence}
+    meta = {
+        "check": check,
+        "doc": doc,
+        "each": each,
+        "any_length": any_length,
+        "sums_to_one": sums_to_one,
+        "evidence": evidence,
+    }
     if isinstance(default, list | dict):
         return dataclasses.field(default_factory=lambda d=default: type(d)(d), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -122,6 +130,11 @@ def rates(default: list[float], doc: str) -> Any:
 def probabilities(default: list[float], doc: str) -> Any:
     """A list of probabilities, each in [0, 1]."""
     return _field(default, "probability", doc, each=True)
+
+
+def counts(default: list[int], doc: str) -> Any:
+    """A list of one or more whole numbers, each at least 1."""
+    return _field(default, "positive_count", doc, each=True, any_length=True)
 
 
 def numbers(default: list[float], doc: str) -> Any:

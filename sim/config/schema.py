@@ -18,6 +18,7 @@ from sim.config.fields import (
     choice,
     correlation,
     count,
+    counts,
     duration,
     flag,
     nonnegative,
@@ -695,17 +696,38 @@ class PsaConfig:
 
 
 @dataclass
+class EvsiConfig:
+    """The value of a trial (``experiment=evsi trial=<design>``, docs/uncertainty.md): the expected value of
+    sample information of the design at each size, from the first ``evsi.draws`` draws of the PSA (``psa.*``)."""
+
+    sizes: list[int] = counts([250, 500, 1000, 2000, 4000], "trial sizes (values of evsi.size_key) to value")
+    size_key: str = text("trial.n_reports", "the config key of the design's size")
+    draws: int = positive_count(100, "PSA draws to value the trial over (the first ones of psa.store's draws)")
+    fixed_cost: float = nonnegative(
+        1_000_000.0,
+        "a trial's cost whatever its size (DKK: design, approvals, the IT change, analysis); an assumption to set",
+    )
+    cost_per_unit: float = nonnegative(
+        1_000.0, "a trial's cost per enrolled unit (DKK; for household_rct a report); an assumption to set"
+    )
+    workers: int = count(0, "parallel processes for draws; 0 uses every core")
+    store: str = text("outputs/evsi/store", "folder of finished draws' trial estimates, shared by runs")
+    progress: bool = flag(True, "show a progress bar")
+
+
+@dataclass
 class ExperimentConfig:
     """Which job ``python -m sim`` runs."""
 
     name: str = choice(
         "compare",
-        ("compare", "simulate", "calibrate", "recalibrate", "trial", "analyse", "diagnose", "audit", "psa"),
+        ("compare", "simulate", "calibrate", "recalibrate", "trial", "analyse", "diagnose", "audit", "psa", "evsi"),
         "the job: compare (scenarios side by side, the default), simulate (one world and its tables), calibrate "
         "(every published figure, side by side), recalibrate (fit free parameters to a targets file), trial "
         "(simulate a trial, estimate, score against the truth), analyse (a real trial's data file) or diagnose "
         "(power, bias and coverage of a design over replications), audit (the risk tool's fairness, against its "
-        "twin world) or psa (the decision's uncertainty: parameter draws and the value of information)",
+        "twin world), psa (the decision's uncertainty: parameter draws and the value of information) or evsi (what a "
+        "trial design would be worth to the decision, by its size)",
     )
 
 
@@ -736,6 +758,7 @@ class Config:
         default_factory=PsaConfig,
         metadata={"doc": "the probabilistic sensitivity analysis and the value of information"},
     )
+    evsi: EvsiConfig = field(default_factory=EvsiConfig, metadata={"doc": "the value of a trial"})
     trial: Any = field(
         default_factory=lambda: {"name": "none"},
         metadata={"doc": "the trial design (python -m sim experiment=trial trial=household_rct)"},

@@ -52,7 +52,10 @@ def validate(node: Any, path: str = "") -> None:
             continue
         if meta.get("each"):
             expected = len(getattr(defaults, f.name))
-            if not isinstance(value, list) or len(value) != expected:
+            if meta.get("any_length"):
+                if not isinstance(value, list) or not value:
+                    raise ConfigError(f"{key} = {_fmt(value)} is not allowed: must be a list of one or more values")
+            elif not isinstance(value, list) or len(value) != expected:
                 raise ConfigError(f"{key} = {_fmt(value)} is not allowed: must be a list of {expected} values")
             for i, v in enumerate(value):
                 _check_scalar(f"{key}[{i}]", v, check)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sim.config.schema import Config
-from sim.experiments import audit, calibrate, compare, diagnose, psa, recalibrate, simulate, trials
+from sim.experiments import audit, calibrate, compare, diagnose, evsi, psa, recalibrate, simulate, trials
 
 EXPERIMENTS: dict[str, Callable[[Config, Path], list[Path]]] = {
     "compare": compare.run,
@@ -19,4 +19,5 @@ EXPERIMENTS: dict[str, Callable[[Config, Path], list[Path]]] = {
     "diagnose": diagnose.run,
     "audit": audit.run,
     "psa": psa.run,
+    "evsi": evsi.run,
 }

@@ -83,6 +83,10 @@ class Trial:
     #: Whether a replication's data depend on its seed (a new sample or assignment from the same worlds). A design
     #: that observes everything (False) gives one data set per world: each replication needs a world of its own.
     draws_depend_on_seed: ClassVar[bool] = True
+    #: Settings of the design that stand for a policy's setting (design setting -> policy key): a PSA draw's value
+    #: of the policy setting is the design's in that draw (``experiment=evsi``). Designs whose worlds take the
+    #: run's policy settings (``with_policy``) need none.
+    policy_settings: ClassVar[dict[str, str]] = {}
 
     def __init__(self, cfg: Any) -> None:
         self.cfg = cfg

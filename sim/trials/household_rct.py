@@ -65,6 +65,7 @@ class HouseholdRct(Trial):
     estimator = "logistic_household"
     outcomes = BINARY_OUTCOMES
     world_keys = ("adherence", "share_shown")
+    policy_settings: ClassVar[dict[str, str]] = {"adherence": "policy.risk_tool.adherence"}
     columns: ClassVar[dict[str, str]] = {
         "report_id": "the report (unit of enrolment)",
         "household_id": "the household (unit of randomisation)",

@@ -16,8 +16,10 @@ import dataclasses
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -187,38 +189,46 @@ def run_draw(plan: PsaPlan, draw: int) -> dict[str, Any]:
     cfg = replace(draw_config(plan.cfg, plan.scenarios, values), costs=plan.cfg.costs)
     replications = [_replication(plan, cfg, seed) for seed in plan.seeds(draw)]
     return {
-        "point": plan.point,
-        "seed": draw,
         "parameters": values,
         "scenarios": {s: [r[s] for r in replications] for s in plan.scenarios},
     }
 
 
-def _store_draw(plan: PsaPlan, draw: int) -> dict[str, Any]:
-    record = run_draw(plan, draw)
-    Store(plan.store).write(record)
-    return Store(plan.store).read(plan.point, draw)
+def _store_record(task: Callable[[int], dict[str, Any]], store: Path, point: str, key: int) -> dict[str, Any]:
+    """``task(key)`` written to the store as the record of ``(point, key)``, and read back (so that a record
+    computed now and one read from the store later are the same, NaN as null included)."""
+    Store(store).write({**task(key), "point": point, "seed": key})
+    return Store(store).read(point, key)
 
 
-def run_psa(plan: PsaPlan, workers: int = 0, progress: bool = True, say: Any = print) -> list[dict[str, Any]]:
-    """Every draw of ``plan``: stored ones read (corrupt ones deleted), missing ones computed on ``workers``
-    processes (0: every core) and stored by the worker as each finishes. Records in draw order."""
-    store = Store(plan.store)
-    store.describe_point(plan.point, _description(plan))
-    draws = list(plan.draws.index)
-    done, missing = store.scan(plan.point, draws)
+def run_stored(
+    task: Callable[[int], dict[str, Any]],
+    keys: list[int],
+    store: Path,
+    point: str,
+    description: dict[str, Any],
+    workers: int = 0,
+    progress: bool = True,
+    say: Any = print,
+    unit: str = "draw",
+) -> list[dict[str, Any]]:
+    """``task`` for every key: stored records read (corrupt ones deleted), missing ones computed on ``workers``
+    processes (0: every core) and stored by the worker as each finishes. Records in key order."""
+    box = Store(store)
+    box.describe_point(point, description)
+    done, missing = box.scan(point, keys)
     if done:
-        say(f"{len(done)} of {len(draws)} draws already in {store.point_dir(plan.point)}")
+        say(f"{len(done)} of {len(keys)} {unit}s already in {box.point_dir(point)}")
     if missing:
-        bar = _bar(len(missing), progress)
+        bar = _bar(len(missing), progress, unit)
         workers = min(workers or os.cpu_count() or 1, len(missing))
         if workers <= 1:
-            for d in missing:
-                done[d] = _store_draw(plan, d)
+            for key in missing:
+                done[key] = _store_record(task, store, point, key)
                 bar.update(1)
         else:
             with process_pool(workers) as pool:
-                pending = {pool.submit(_store_draw, plan, d) for d in missing}
+                pending = {pool.submit(_store_record, task, store, point, key) for key in missing}
                 while pending:
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for future in finished:
@@ -226,7 +236,13 @@ def run_psa(plan: PsaPlan, workers: int = 0, progress: bool = True, say: Any = p
                         done[record["seed"]] = record
                         bar.update(1)
         bar.close()
-    return [done[d] for d in draws]
+    return [done[key] for key in keys]
+
+
+def run_psa(plan: PsaPlan, workers: int = 0, progress: bool = True, say: Any = print) -> list[dict[str, Any]]:
+    """Every draw of ``plan``, by :func:`run_stored` of :func:`run_draw`."""
+    keys = list(plan.draws.index)
+    return run_stored(partial(run_draw, plan), keys, plan.store, plan.point, _description(plan), workers, progress, say)
 
 
 def _description(plan: PsaPlan) -> dict[str, Any]:
@@ -241,10 +257,10 @@ def _description(plan: PsaPlan) -> dict[str, Any]:
     }
 
 
-def _bar(total: int, on: bool) -> Any:
+def _bar(total: int, on: bool, unit: str = "draw") -> Any:
     from tqdm import tqdm
 
-    return tqdm(total=total, desc="draws", unit="draw", smoothing=0.1, disable=not on)
+    return tqdm(total=total, desc=f"{unit}s", unit=unit, smoothing=0.1, disable=not on)
 
 
 def psa_table(plan: PsaPlan, records: list[dict[str, Any]]) -> pd.DataFrame:

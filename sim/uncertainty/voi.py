@@ -10,7 +10,8 @@ year; higher is better), and nothing else, so it applies to the simulation's dra
   that draw gains over the option best on average;
 - :func:`evppi`: the same for perfect information on some parameters only, by the regression metamodel of Strong,
   Oakley and Brennan (2014): each option's net benefit relative to the first is regressed on those parameters
-  (a Gaussian process with a noise term) and the fitted values stand in for the conditional expectations.
+  (a Gaussian process with a noise term) and the fitted values stand in for the conditional expectations;
+- :func:`evsi`: the same with the parameters replaced by what a study of them would report (Strong et al. 2015).
 
 Both values are written as a mean of non-negative per-draw regrets, ``max_d g_d(n) - g_best(n)``, so they are 0
 exactly (not up to rounding) when one option is best in every draw, and can never be negative.
@@ -117,6 +118,14 @@ def evppi(net_benefit: np.ndarray, inputs: np.ndarray, seed: int = 0) -> float:
     """Expected value of partial perfect information on ``inputs`` (draws x parameters; net benefit units):
     E_inputs[max_d E[NB_d | inputs]] - max_d E[NB_d], the conditional expectations from the regression metamodel."""
     return evpi(fitted_net_benefit(net_benefit, inputs, seed))
+
+
+def evsi(net_benefit: np.ndarray, statistics: np.ndarray, seed: int = 0) -> float:
+    """Expected value of sample information (net benefit units), by the regression method of Strong, Oakley,
+    Brennan and Breeze (2015): ``statistics`` (draws x k) summarise the data a study would collect in each draw's
+    world (e.g. its estimate), and E[NB_d | statistics] by :func:`conditional_mean` stands in for the decision
+    after the study. Never above the EVPI in expectation: a study knows less than the parameters."""
+    return evppi(net_benefit, statistics, seed)
 
 
 def population_factor(years: int, discount_rate: float) -> float:
