@@ -165,3 +165,25 @@ def test_the_psa_tables_have_the_columns_of_the_data_dictionary(fixed_run):
     parameters = pd.read_csv(fixed_run / "parameters.csv")["key"].tolist()
     assert columns[2 : 2 + len(parameters)] == parameters
     assert "faring_badly_share" in columns and "cost_total" in columns
+
+
+def test_the_evpi_along_the_price_grid_does_not_depend_on_the_headline_price():
+    from sim.uncertainty.decision import Prices, value_of_information
+
+    rng = np.random.default_rng(4)
+    theta = rng.uniform(0.0, 1.0, 120)
+
+    def rows(scenario: str, cost: float, avoided: float) -> list[dict]:
+        return [
+            {"draw": d, "scenario": scenario, "policy.x.effect": t, "cost_total": cost,
+             "child_years_faring_badly": 10.0 - avoided * t, "placements_started": 1.0}
+            for d, t in enumerate(theta)
+        ]  # fmt: skip
+
+    table = pd.DataFrame(rows("baseline", 0.0, 0.0) + rows("x", 1e5, 0.4))
+    parameters = [UncertainParameter("policy.x.effect", "x", "assumed", 0.5, 0.0, 1.0)]
+    grid = np.array([0.0, 500_000.0])
+    at_zero, _ = value_of_information(table, ["baseline", "x"], parameters, Prices(0.0, 0.0), 1.0, False, grid)
+    at_price, _ = value_of_information(table, ["baseline", "x"], parameters, Prices(500_000.0, 0.0), 1.0, False, grid)
+    assert at_zero["evpi_year"].tolist() == at_price["evpi_year"].tolist()
+    assert at_zero["evpi_year"].iloc[0] == 0.0 and at_zero["evpi_year"].iloc[1] > 0  # the choice flips at 500,000

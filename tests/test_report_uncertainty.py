@@ -17,11 +17,11 @@ SCENARIOS = "[baseline,free_municipality,daycare_social_workers]"
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, Path]:
-    """A PSA of 24 draws, then the comparison of the same world and scenarios (which finds it in the store) with its
+    """A PSA of 16 draws, then the comparison of the same world and scenarios (which finds it in the store) with its
     report again in Danish, and the same run folder without the PSA's tables, its report rendered again."""
     root = tmp_path_factory.mktemp("uncertainty")
     store = f"psa.store={root / 'store'}"
-    psa = cli("experiment=psa", *WORLD, f"psa.scenarios={SCENARIOS}", "psa.draws=24", "psa.progress=false", store,
+    psa = cli("experiment=psa", *WORLD, f"psa.scenarios={SCENARIOS}", "psa.draws=16", "psa.progress=false", store,
               f"hydra.run.dir={root / 'psa'}")  # fmt: skip
     assert psa.returncode == 0, psa.stderr
     compare = cli(*WORLD, f"compare.scenarios={SCENARIOS}", "compare.replications=2", store,
@@ -80,7 +80,7 @@ def test_the_section_says_the_psa_s_choice_probability_and_evpi_in_plain_words(r
     sentence = text[text.index("best use of the money") - 200 : text.index("best use of the money")]
     assert names[evpi["best"]] in sentence.lower()
     assert f"in {round(100 * probability)}% of the draws" in text
-    assert "24 times" in text and "500,000 DKK" in text
+    assert "16 times" in text and "500,000 DKK" in text
     if evpi["evpi_year"] > 0:
         assert f"{evpi['evpi_year'] / 1e6:,.1f} million DKK a year" in text
     assert "held at their calibrated values" in text  # no posterior: the world's doubt is left out, and it says so

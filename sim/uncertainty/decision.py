@@ -165,7 +165,8 @@ def value_of_information(
     # (set, component or None for net benefit, option) -> the inputs of its metamodel; a set none of whose
     # parameters the option depends on needs none (its conditional mean is the option's mean).
     jobs: dict[tuple[str, str | None, int], list[str]] = {}
-    for c in _priced(prices):
+    along = _priced(Prices(max(float(np.max(grid)), prices.faring_badly), prices.placement))  # priced anywhere
+    for c in along:
         for d in options:
             jobs[("all", c, d)] = [p.key for p in relevant[d]]
     for kind, name, keys in sets:
@@ -181,7 +182,7 @@ def value_of_information(
     fits = dict(zip(jobs, map(voi.conditional_mean, ys, xs), strict=True))
 
     fitted_all = {c: np.repeat(m.mean(axis=0, keepdims=True), m.shape[0], axis=0) for c, m in components.items()}
-    for c in _priced(prices):
+    for c in along:
         for d in options:
             fitted_all[c][:, d] = fitted_all[c][:, 0] + fits[("all", c, d)]
     rows = []
