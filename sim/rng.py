@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import ndtri
+from scipy.stats import qmc
 
 __all__ = ["COMPONENTS", "Keyed", "Streams", "philox4x32"]
 
@@ -192,3 +193,12 @@ def replication_seeds(seed: int, replications: int) -> list[int]:
     return [
         int(np.random.SeedSequence(seed, spawn_key=(0xC0FFEE, r)).generate_state(1)[0]) for r in range(replications)
     ]
+
+
+def sobol_points(dimensions: int, points: int, seed: int) -> np.ndarray:
+    """The first ``points`` of a scrambled Sobol' sequence in [0, 1)^dimensions: space-filling, and prefix-stable
+    (the first k points do not depend on how many are asked for). No dimensions: ``points`` empty rows."""
+    if dimensions == 0:
+        return np.zeros((points, 0))
+    sobol = qmc.Sobol(d=dimensions, scramble=True, seed=np.random.default_rng(seed))
+    return sobol.random_base2(int(np.ceil(np.log2(max(points, 2)))))[:points]

@@ -30,7 +30,7 @@ from sim.calibration.table import replicate
 from sim.config.paths import with_values
 from sim.config.schema import Config, FreeParameterConfig
 from sim.parallel import parallel_map
-from sim.rng import replication_seeds
+from sim.rng import replication_seeds, sobol_points
 
 #: A band's half width read as a 95% interval of the published figure.
 Z95 = float(stats.norm.ppf(0.975))
@@ -38,8 +38,7 @@ Z95 = float(stats.norm.ppf(0.975))
 
 def unit_design(dimensions: int, points: int, seed: int) -> np.ndarray:
     """``points`` of a scrambled Sobol' sequence in [0, 1)^dimensions."""
-    sobol = stats.qmc.Sobol(d=dimensions, scramble=True, seed=np.random.default_rng(seed))
-    return sobol.random_base2(int(np.ceil(np.log2(max(points, 2)))))[:points]
+    return sobol_points(dimensions, points, seed)
 
 
 def to_values(free: list[FreeParameterConfig], z: np.ndarray) -> np.ndarray:

@@ -496,19 +496,23 @@ class FitConfig:
     )
 
 
+#: Baseline and the five policies of the source documents: the options a comparison and a PSA weigh by default.
+SOURCE_SCENARIOS = (
+    "baseline",
+    "risk_tool",
+    "early_prevention",
+    "child_participation",
+    "free_municipality",
+    "daycare_social_workers",
+)
+
+
 @dataclass
 class CompareConfig:
     """The scenario comparison (``experiment=compare``, the default of ``python -m sim``)."""
 
     scenarios: list[str] = field(
-        default_factory=lambda: [
-            "baseline",
-            "risk_tool",
-            "early_prevention",
-            "child_participation",
-            "free_municipality",
-            "daycare_social_workers",
-        ],
+        default_factory=lambda: list(SOURCE_SCENARIOS),
         metadata={"doc": "scenarios: baseline, a policy, or policies joined by + (risk_tool+free_municipality)"},
     )
     replications: int = positive_count(3, "independent seeds; every scenario of a replication shares its seed")
@@ -645,14 +649,7 @@ class PsaConfig:
         200, "parameter draws (a Sobol' sequence: the first k never depend on how many, so a store extends)"
     )
     scenarios: list[str] = field(
-        default_factory=lambda: [
-            "baseline",
-            "risk_tool",
-            "early_prevention",
-            "child_participation",
-            "free_municipality",
-            "daycare_social_workers",
-        ],
+        default_factory=lambda: list(SOURCE_SCENARIOS),
         metadata={"doc": "the options of the decision: baseline, a policy, or policies joined by +"},
     )
     replications: int = positive_count(1, "seeds per draw; every scenario of a draw shares them")

@@ -29,6 +29,7 @@ from scipy import stats
 from sim.config.schema import Config
 from sim.policies import POLICIES
 from sim.policies.base import evidence_of
+from sim.rng import sobol_points
 from sim.scenarios import BASELINE
 
 
@@ -108,11 +109,7 @@ def uncertain_parameters(cfg: Config, scenarios: list[str], width: float = 1.0) 
 
 def unit_draws(dimensions: int, draws: int, seed: int) -> np.ndarray:
     """``draws`` points of a scrambled Sobol' sequence in [0, 1)^dimensions (prefix-stable in ``draws``)."""
-    if dimensions == 0:
-        return np.zeros((draws, 0))
-    sobol = stats.qmc.Sobol(d=dimensions, scramble=True, seed=np.random.default_rng(seed))
-    m = int(np.ceil(np.log2(max(draws, 2))))
-    return sobol.random_base2(m)[:draws]
+    return sobol_points(dimensions, draws, seed)
 
 
 def draw_parameters(
